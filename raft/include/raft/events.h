@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: Apache-2.0
+// Observable events: what a node did and why, stamped with the node's time.
+// Timelines, metrics and teaching material are built from these.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <variant>
+
+#include "raft/message.h"
+#include "raft/types.h"
+
+namespace raft {
+
+enum class Role : std::uint8_t {
+  kFollower = 0,
+  kPreCandidate = 1,  ///< Asking for pre-votes (thesis §9.6); its term has not moved.
+  kCandidate = 2,
+  kLeader = 3,
+};
+[[nodiscard]] std::string_view to_string(Role role) noexcept;
+
+/// Why a node changed role.
+enum class RoleChangeReason : std::uint8_t {
+  kElectionTimeout = 0,  ///< Heard from no leader for an election timeout (§5.2).
+  kLeaderDown,           ///< The transport reported the leader's connection down.
+  kCampaignRequested,    ///< The application called Node::campaign().
+  kPreVoteWon,           ///< A majority would vote for it (thesis §9.6).
+  kElectionWon,          ///< A majority voted for it (§5.2).
+  kElectionLost,         ///< A majority refused (pre-)votes.
+  kHigherTerm,           ///< Saw a newer term (§5.1).
+  kLeaderDiscovered,     ///< A (pre-)candidate heard from the leader of its term.
+  kCheckQuorum,          ///< A leader lost contact with a majority (thesis §6.2).
+};
+[[nodiscard]] std::string_view to_string(RoleChangeReason reason) noexcept;
+
+struct RoleChanged {
+  Role from;
+  Role to;
+  RoleChangeReason reason;
+  friend bool operator==(const RoleChanged&, const RoleChanged&) = default;
+};
+
+struct TermChanged {
+  Term from;
+  Term to;
+  friend bool operator==(const TermChanged&, const TermChanged&) = default;
+};
+
+/// This node answered a (pre-)vote request.
+struct VoteCast {
+  NodeId candidate;
+  Term term;  ///< The term the vote is for.
+  bool pre_vote = false;
+  bool granted = false;
+  VoteDenial denial = VoteDenial::kNone;
+  friend bool operator==(const VoteCast&, const VoteCast&) = default;
+};
+
+/// The leader this node follows changed (NodeId::none() when it lost one).
+/// A new leader reports itself.
+struct LeaderChanged {
+  NodeId leader;
+  friend bool operator==(const LeaderChanged&, const LeaderChanged&) = default;
+};
+
+struct CommitAdvanced {
+  Index from;
+  Index to;
+  friend bool operator==(const CommitAdvanced&, const CommitAdvanced&) = default;
+};
+
+using EventBody = std::variant<RoleChanged, TermChanged, VoteCast, LeaderChanged, CommitAdvanced>;
+
+struct Event {
+  Time time;  ///< The node's time (the last tick) when it happened.
+  Term term;  ///< The node's term after it happened.
+  EventBody body;
+  friend bool operator==(const Event&, const Event&) = default;
+};
+
+}  // namespace raft

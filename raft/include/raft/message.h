@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+// The messages Raft servers exchange, as plain structs. No wire format lives
+// here: transport/ maps these to Protobuf; the simulator passes them as is.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "raft/entry.h"
+#include "raft/types.h"
+
+namespace raft {
+
+/// RequestVote (Raft §5.2, Figure 2), also used for pre-votes (thesis §9.6).
+/// For a pre-vote, Message::term is the term the sender *would* campaign in;
+/// neither side changes its own term.
+struct VoteRequest {
+  Index last_log_index;
+  Term last_log_term;
+  bool pre_vote = false;
+  friend bool operator==(const VoteRequest&, const VoteRequest&) = default;
+};
+
+/// Why a vote was refused; carried for timelines and metrics only.
+enum class VoteDenial : std::uint8_t {
+  kNone = 0,      ///< The vote was granted.
+  kAlreadyVoted,  ///< §5.2: one vote per term, already given to another.
+  kLogBehind,     ///< §5.4.1: the candidate's log is not as up to date.
+  kLeaderLease,   ///< Thesis §4.2.3: heard from a live leader within the min timeout.
+  kStaleTerm,     ///< The request's term is older than the voter's.
+  kNotVoter,      ///< The candidate is not a voter in the voter's configuration.
+};
+[[nodiscard]] std::string_view to_string(VoteDenial denial) noexcept;
+
+struct VoteReply {
+  bool granted = false;
+  bool pre_vote = false;
+  VoteDenial denial = VoteDenial::kNone;
+  friend bool operator==(const VoteReply&, const VoteReply&) = default;
+};
+
+/// AppendEntries (Raft §5.3). Carries no entries when it only probes.
+struct AppendRequest {
+  Index prev_log_index;
+  Term prev_log_term;
+  Index leader_commit;
+  std::vector<Entry> entries;
+  friend bool operator==(const AppendRequest&, const AppendRequest&) = default;
+};
+
+struct AppendReply {
+  bool success = false;
+  /// On success: the follower's log matches the leader's up to here.
+  /// On rejection: the prev_log_index that failed the consistency check.
+  Index index;
+  /// On rejection, a back-off hint (the conflict optimisation sketched at the
+  /// end of Raft §5.3): the follower's last index at or below `index` whose term
+  /// is at most the request's prev_log_term, and that entry's term. The leader
+  /// skips a whole term per round trip instead of one entry.
+  Index hint_index;
+  Term hint_term;
+  friend bool operator==(const AppendReply&, const AppendReply&) = default;
+};
+
+/// A leader's heartbeat (Raft §5.2). It carries the commit index, capped at
+/// what the follower is known to hold, so followers learn it even when idle.
+struct Heartbeat {
+  Index commit;
+  friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
+};
+
+struct HeartbeatReply {
+  friend bool operator==(const HeartbeatReply&, const HeartbeatReply&) = default;
+};
+
+/// The body of a message. Snapshot and TimeoutNow messages join this list when
+/// snapshots and leadership transfer land.
+using MessageBody =
+    std::variant<VoteRequest, VoteReply, AppendRequest, AppendReply, Heartbeat, HeartbeatReply>;
+
+/// One message from one server to another. Every Raft RPC carries the sender's
+/// term (§5.1): a newer term makes the receiver step down.
+struct Message {
+  NodeId from;
+  NodeId to;
+  Term term;
+  MessageBody body;
+  friend bool operator==(const Message&, const Message&) = default;
+};
+
+/// Short name of a message's type, e.g. "AppendRequest".
+[[nodiscard]] std::string_view message_type_name(const Message& message) noexcept;
+
+}  // namespace raft

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// raft::Node — the pure Raft core. A deterministic state machine: the same
+// inputs (config and seed, messages, times, proposals) give the same outputs.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "raft/config.h"
+#include "raft/entry.h"
+#include "raft/events.h"
+#include "raft/log_reader.h"
+#include "raft/message.h"
+#include "raft/ready.h"
+#include "raft/status.h"
+#include "raft/types.h"
+
+namespace raft {
+
+namespace detail {
+class NodeImpl;
+}
+
+/// What a leader knows of one follower's log (for status pages and tests).
+struct PeerProgress {
+  NodeId id;
+  Index match;               ///< Highest index known to be replicated on the peer.
+  Index next;                ///< Next index to send.
+  bool replicating = false;  ///< Pipelining appends (else probing, one at a time).
+  bool recently_active = false;
+};
+
+/// One Raft server's protocol state. Not thread-safe and does no I/O: it reads
+/// persisted state through a LogReader, takes inputs through the calls below
+/// and returns its work as a Ready (see ready.h for the handling contract).
+///
+/// Driving it:
+///   - call tick(now) whenever time has moved: at next_deadline() at the
+///     latest, and before step() so that a message is seen at the right time;
+///   - call step() for every message received, peer_down() when the transport
+///     loses a peer's connection, propose() for commands;
+///   - after any of these, while has_ready(): take ready(), handle it, advance().
+class Node {
+ public:
+  /// Creates a node from its configuration and what storage holds (hard state
+  /// and log). `log` must outlive the node. Fails with kInvalidConfig when
+  /// Config::validate() does, and with storage errors.
+  [[nodiscard]] static Result<Node> create(const Config& config, const LogReader& log,
+                                           Time now = Time{});
+
+  Node(Node&&) noexcept;
+  Node& operator=(Node&&) noexcept;
+  ~Node();
+
+  // ---- Inputs ----
+
+  /// Moves the node's clock to `now` (never backwards) and fires whatever is
+  /// due: an election timeout, a heartbeat, a check-quorum round.
+  void tick(Time now);
+  /// The time by which tick() must be called again; kTimeNever if nothing is due.
+  [[nodiscard]] Time next_deadline() const noexcept;
+
+  /// Handles a message addressed to this node. Messages may arrive late, twice,
+  /// reordered or never; stale ones are ignored. Errors: kUnknownPeer when the
+  /// sender is not a member, kInvalidArgument when it is addressed elsewhere.
+  Status step(Message message);
+
+  /// Appends a command to the log. Only the leader accepts: elsewhere the result
+  /// is kNotLeader with the leader hint. Returns the entry's index; it is
+  /// committed once it appears in Ready::committed.
+  [[nodiscard]] Result<Index> propose(Payload payload);
+
+  /// Starts an election now (pre-vote first, if enabled), as if the election
+  /// timeout had fired. Refused on a leader.
+  Status campaign();
+
+  /// The transport lost the connection to `peer` (reset or refused). When that
+  /// peer is our leader, stop trusting its lease and campaign soon
+  /// (Config::fast_failover). Never needed for safety; harmless if spurious.
+  void peer_down(NodeId peer);
+
+  // ---- Output ----
+
+  [[nodiscard]] bool has_ready() const noexcept;
+  /// The pending work, to be handled as described in ready.h.
+  [[nodiscard]] Ready ready();
+  /// Acknowledges a Ready after it was handled; its buffers are reused.
+  void advance(Ready&& ready);
+
+  // ---- Introspection (cheap, side-effect free) ----
+
+  [[nodiscard]] NodeId id() const noexcept;
+  [[nodiscard]] Role role() const noexcept;
+  [[nodiscard]] Term term() const noexcept;
+  [[nodiscard]] NodeId voted_for() const noexcept;
+  /// The leader this node follows (itself when leader), or NodeId::none().
+  [[nodiscard]] NodeId leader() const noexcept;
+  [[nodiscard]] Index commit_index() const noexcept;
+  [[nodiscard]] Index applied_index() const noexcept;
+  [[nodiscard]] Index first_index() const noexcept;
+  [[nodiscard]] Index last_index() const noexcept;
+  /// Term of the entry at `index` in this node's log (persisted or not).
+  [[nodiscard]] Result<Term> log_term(Index index) const;
+  /// The entries [from, to) of this node's log (persisted or not).
+  [[nodiscard]] Result<std::vector<Entry>> log_entries(Index from, Index to) const;
+  [[nodiscard]] Time now() const noexcept;
+  [[nodiscard]] const Config& config() const noexcept;
+  /// Per-follower replication state; empty unless leader.
+  [[nodiscard]] std::vector<PeerProgress> progress() const;
+  /// Ok, or the storage error that made this node stop.
+  [[nodiscard]] Status health() const;
+
+ private:
+  explicit Node(std::unique_ptr<detail::NodeImpl> impl) noexcept;
+  std::unique_ptr<detail::NodeImpl> impl_;
+};
+
+}  // namespace raft

@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: Apache-2.0
+// The output batch of a node and the contract for handling it.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "raft/entry.h"
+#include "raft/events.h"
+#include "raft/log_reader.h"
+#include "raft/message.h"
+
+namespace raft {
+
+/// Everything a node wants done, as one batch. Handle it in this order
+/// (etcd/raft's contract, ScyllaDB's order):
+///
+///  1. Persist: write `hard_state` if set and append `entries`. If the first
+///     entry's index is at or below the stored last index, first discard the
+///     stored entries from that index on (a follower's conflicting suffix,
+///     Raft §5.3). Make both durable (fsync) when `must_sync` is true.
+///  2. Send `messages`. They may also be sent before or during step 1.
+///  3. Send `messages_after_persist` — only once step 1 is durable: they
+///     promise a vote or an append that a crash must not take back (§5.2).
+///  4. Apply `committed` to the state machine, in order.
+///  5. Call Node::advance(std::move(ready)).
+///
+/// No other call on the node may come between Node::ready() and advance().
+struct Ready {
+  std::optional<HardState> hard_state;
+  std::vector<Entry> entries;
+  std::vector<Message> messages;
+  std::vector<Message> messages_after_persist;
+  std::vector<Entry> committed;
+  std::vector<Event> events;
+  /// True when `hard_state` (term or vote) or `entries` must reach stable
+  /// storage before step 3. A change to the commit index alone needs no sync.
+  bool must_sync = false;
+
+  [[nodiscard]] bool empty() const noexcept {
+    return !hard_state && entries.empty() && messages.empty() && messages_after_persist.empty() &&
+           committed.empty() && events.empty();
+  }
+};
+
+}  // namespace raft

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "raft/format.h"
+
+#include <fmt/format.h>
+
+namespace raft {
+namespace {
+
+template <class... Handlers>
+struct Overloaded : Handlers... {
+  using Handlers::operator()...;
+};
+template <class... Handlers>
+Overloaded(Handlers...) -> Overloaded<Handlers...>;
+
+}  // namespace
+
+std::string describe(const Message& message) {
+  const std::string head = fmt::format("{}->{} {} term={}", message.from, message.to,
+                                       message_type_name(message), message.term);
+  return std::visit(
+      Overloaded{
+          [&](const VoteRequest& request) {
+            return fmt::format("{}{} last={}/{}", head, request.pre_vote ? " pre-vote" : "",
+                               request.last_log_index, request.last_log_term);
+          },
+          [&](const VoteReply& reply) {
+            return fmt::format(
+                "{}{} {}", head, reply.pre_vote ? " pre-vote" : "",
+                reply.granted ? "granted" : fmt::format("denied ({})", to_string(reply.denial)));
+          },
+          [&](const AppendRequest& request) {
+            return fmt::format("{} prev={}/{} commit={} entries={}", head, request.prev_log_index,
+                               request.prev_log_term, request.leader_commit,
+                               request.entries.size());
+          },
+          [&](const AppendReply& reply) {
+            return reply.success ? fmt::format("{} ok index={}", head, reply.index)
+                                 : fmt::format("{} reject index={} hint={}/{}", head, reply.index,
+                                               reply.hint_index, reply.hint_term);
+          },
+          [&](const Heartbeat& heartbeat) {
+            return fmt::format("{} commit={}", head, heartbeat.commit);
+          },
+          [&](const HeartbeatReply&) { return head; },
+      },
+      message.body);
+}
+
+std::string describe(const Event& event) {
+  const std::string head = fmt::format("term {}:", event.term);
+  return std::visit(
+      Overloaded{
+          [&](const RoleChanged& change) {
+            return fmt::format("{} {} -> {} ({})", head, change.from, change.to,
+                               to_string(change.reason));
+          },
+          [&](const TermChanged& change) {
+            return fmt::format("{} term {} -> {}", head, change.from, change.to);
+          },
+          [&](const VoteCast& vote) {
+            return fmt::format("{} {}{} node {} for term {}{}", head,
+                               vote.granted ? "granted " : "denied ",
+                               vote.pre_vote ? "pre-vote to" : "vote to", vote.candidate, vote.term,
+                               vote.granted ? "" : fmt::format(" ({})", to_string(vote.denial)));
+          },
+          [&](const LeaderChanged& change) {
+            return change.leader.valid() ? fmt::format("{} leader is node {}", head, change.leader)
+                                         : fmt::format("{} no leader", head);
+          },
+          [&](const CommitAdvanced& commit) {
+            return fmt::format("{} commit {} -> {}", head, commit.from, commit.to);
+          },
+      },
+      event.body);
+}
+
+std::string format_ms(Time time) {
+  const auto nanos = time.time_since_epoch().count();
+  return fmt::format("{:.1f}", static_cast<double>(nanos) / 1e6);
+}
+
+}  // namespace raft

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: Apache-2.0
+// raft::Node's inputs and outputs: construction, the term rules applied to
+// every message, timers, and assembling / acknowledging Ready batches.
+#include "raft/node.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "node_impl.h"
+
+namespace raft::detail {
+namespace {
+
+// Gives every node of a cluster sharing one seed its own sequence.
+std::uint64_t node_seed(const Config& config) {
+  std::uint64_t state = config.random_seed ^ (config.id.value() * 0x9e3779b97f4a7c15ULL);
+  return splitmix64(state);
+}
+
+NodeId sender_leader(const Message& message) {
+  const bool from_leader = std::holds_alternative<AppendRequest>(message.body) ||
+                           std::holds_alternative<Heartbeat>(message.body);
+  return from_leader ? message.from : NodeId::none();
+}
+
+}  // namespace
+
+NodeImpl::NodeImpl(const Config& config, const LogReader& log, Time now)
+    : config_(config), log_(log), prng_(node_seed(config)), now_(now) {
+  std::ranges::sort(config_.voters);
+  const HardState state = log.hard_state();
+  term_ = state.term;
+  vote_ = state.vote;
+  handed_state_ = HardState{term_, vote_, log_.committed()};
+  ballots_.assign(config_.voters.size(), Ballot::kNone);
+  reset_election_timer();
+  RAFT_ASSERT(is_voter(config_.id));
+  RAFT_ASSERT(log_.last_term() <= term_ || term_ == Term{});
+}
+
+bool NodeImpl::is_voter(NodeId id) const noexcept {
+  return std::ranges::binary_search(config_.voters, id);
+}
+
+void NodeImpl::fail(Status status) {
+  RAFT_ASSERT(!status.ok());
+  // Like etcd/raft: a storage error leaves the node inoperable rather than
+  // guessing; the driver sees it through health() and every later step().
+  if (health_.ok()) health_ = std::move(status);
+}
+
+// ---------------------------------------------------------------------------
+// Time.
+
+void NodeImpl::tick(Time now) {
+  RAFT_ASSERT(!ready_outstanding_);
+  RAFT_ASSERT_MSG(now >= now_, "time must not go backwards");
+  now_ = now;
+  if (!health_.ok()) return;
+  if (role_ == Role::kLeader) {
+    if (now_ >= heartbeat_deadline_) {
+      // Schedule from now, not from the missed deadline: a late tick should
+      // not produce a burst of catch-up heartbeats.
+      heartbeat_deadline_ = now_ + config_.heartbeat_interval;
+      broadcast_heartbeat();
+    }
+    if (config_.check_quorum && now_ >= quorum_deadline_) check_quorum();
+    return;
+  }
+  if (now_ >= election_deadline_) start_campaign(campaign_reason_);
+}
+
+Time NodeImpl::next_deadline() const noexcept {
+  if (!health_.ok()) return kTimeNever;
+  if (role_ == Role::kLeader) {
+    return config_.check_quorum ? std::min(heartbeat_deadline_, quorum_deadline_)
+                                : heartbeat_deadline_;
+  }
+  return election_deadline_;
+}
+
+// ---------------------------------------------------------------------------
+// Messages.
+
+Status NodeImpl::step(Message&& message) {
+  RAFT_ASSERT(!ready_outstanding_);
+  if (!health_.ok()) return health_;
+  if (message.to != config_.id) {
+    return {ErrorCode::kInvalidArgument, fmt::format("message for node {} delivered to node {}",
+                                                     message.to.value(), config_.id.value())};
+  }
+  if (!is_voter(message.from) || message.from == config_.id) {
+    return {ErrorCode::kUnknownPeer,
+            fmt::format("message from node {}, which is not a peer of node {}",
+                        message.from.value(), config_.id.value())};
+  }
+  bool handled = false;
+  step_term_rules(message, handled);
+  if (handled) return {};
+  RAFT_ASSERT(message.term == term_ || std::holds_alternative<VoteRequest>(message.body) ||
+              std::holds_alternative<VoteReply>(message.body));
+
+  return std::visit(
+      [&](auto& body) -> Status {
+        using Body = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<Body, VoteRequest>) {
+          handle_vote_request(message, body);
+        } else if constexpr (std::is_same_v<Body, VoteReply>) {
+          handle_vote_reply(message, body);
+        } else if constexpr (std::is_same_v<Body, AppendRequest> ||
+                             std::is_same_v<Body, Heartbeat>) {
+          if (role_ == Role::kLeader) {
+            // Two leaders in one term would break Election Safety (§5.2); this
+            // can only be a forged or corrupted message. Refuse it.
+            return {ErrorCode::kInvalidArgument,
+                    fmt::format("node {} claims to lead term {}, which node {} leads",
+                                message.from.value(), term_.value(), config_.id.value())};
+          }
+          if constexpr (std::is_same_v<Body, AppendRequest>) {
+            handle_append_request(message, std::move(body));
+          } else {
+            handle_heartbeat(message, body);
+          }
+        } else if constexpr (std::is_same_v<Body, AppendReply>) {
+          if (role_ == Role::kLeader) handle_append_reply(message, body);
+        } else {
+          static_assert(std::is_same_v<Body, HeartbeatReply>);
+          if (role_ == Role::kLeader) handle_heartbeat_reply(message);
+        }
+        return {};
+      },
+      message.body);
+}
+
+// Raft §5.1: "If one server's current term is smaller than the other's, then
+// it updates its current term to the larger value ... If a server receives a
+// request with a stale term number, it rejects the request." With the pre-vote
+// and lease exceptions of thesis §9.6 and §4.2.3. Sets `handled` when the
+// message needs no further processing.
+void NodeImpl::step_term_rules(const Message& message, bool& handled) {
+  const auto* vote_request = std::get_if<VoteRequest>(&message.body);
+  if (message.term > term_) {
+    if (vote_request != nullptr) {
+      if (in_leader_lease()) {
+        // Thesis §4.2.3: a server that hears from a live leader neither
+        // grants the vote nor adopts the term, so a disruptive server cannot
+        // depose a working leader.
+        reply_vote(message, vote_request->pre_vote, VoteDenial::kLeaderLease, message.term);
+        handled = true;
+        return;
+      }
+      // A pre-vote changes no term (thesis §9.6); handle_vote_request decides.
+      if (!vote_request->pre_vote) {
+        become_follower(message.term, NodeId::none(), RoleChangeReason::kHigherTerm);
+      }
+      return;
+    }
+    if (const auto* reply = std::get_if<VoteReply>(&message.body);
+        reply != nullptr && reply->pre_vote && reply->granted) {
+      // A granted pre-vote echoes the term we would campaign in: not news.
+      return;
+    }
+    become_follower(message.term, sender_leader(message), RoleChangeReason::kHigherTerm);
+    return;
+  }
+  if (message.term < term_) {
+    handled = true;
+    if (vote_request != nullptr) {
+      // §5.1: reject and tell the sender our term so it catches up.
+      reply_vote(message, vote_request->pre_vote, VoteDenial::kStaleTerm, term_);
+    } else if (std::holds_alternative<AppendRequest>(message.body)) {
+      // A stale leader (e.g. back from a partition) learns our term from the
+      // reply and steps down; with check-quorum or pre-vote nothing else would
+      // tell it, since our side never campaigns against it.
+      send(message.from, AppendReply{.success = false,
+                                     .index = std::get<AppendRequest>(message.body).prev_log_index,
+                                     .hint_index = Index{},
+                                     .hint_term = Term{}});
+    } else if (std::holds_alternative<Heartbeat>(message.body)) {
+      send(message.from, HeartbeatReply{});
+    }
+    // Stale replies are simply dropped: they answer a question of an old term.
+  }
+}
+
+void NodeImpl::send(NodeId to, MessageBody body, bool after_persist, Term term) {
+  RAFT_ASSERT(to != config_.id);
+  auto& queue = after_persist ? ready_.messages_after_persist : ready_.messages;
+  queue.push_back(Message{config_.id, to, term, std::move(body)});
+}
+
+// ---------------------------------------------------------------------------
+// Application inputs.
+
+Result<Index> NodeImpl::propose(Payload&& payload) {
+  RAFT_ASSERT(!ready_outstanding_);
+  if (!health_.ok()) return health_;
+  if (role_ != Role::kLeader) return Status::not_leader(leader_);
+  if (uncommitted_bytes_ + payload.size() > config_.uncommitted_bytes_max &&
+      uncommitted_bytes_ > 0) {
+    return Status{ErrorCode::kProposalDropped,
+                  fmt::format("{} bytes are uncommitted; uncommitted_bytes_max is {}",
+                              uncommitted_bytes_, config_.uncommitted_bytes_max)};
+  }
+  return append_as_leader(EntryType::kNormal, std::move(payload));
+}
+
+Status NodeImpl::campaign() {
+  RAFT_ASSERT(!ready_outstanding_);
+  if (!health_.ok()) return health_;
+  if (role_ == Role::kLeader) {
+    return {ErrorCode::kInvalidArgument, "campaign() called on the leader"};
+  }
+  start_campaign(RoleChangeReason::kCampaignRequested);
+  return {};
+}
+
+void NodeImpl::peer_down(NodeId peer) {
+  RAFT_ASSERT(!ready_outstanding_);
+  if (!config_.fast_failover || role_ != Role::kFollower || peer != leader_ || !peer.valid()) {
+    return;
+  }
+  // Forget the leader: its lease no longer stops us (or, once they see the
+  // same, our peers) from voting. Campaign after a short random delay, so that
+  // the followers that all lost the leader at once do not split the vote.
+  set_leader(NodeId::none());
+  const auto spread = static_cast<std::uint64_t>(config_.fast_failover_delay_max.count());
+  const Time deadline = now_ + Duration{static_cast<Duration::rep>(prng_.uniform(spread))};
+  if (deadline < election_deadline_) {
+    election_deadline_ = deadline;
+    campaign_reason_ = RoleChangeReason::kLeaderDown;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Output.
+
+bool NodeImpl::has_ready() const noexcept {
+  return appends_pending_ || log_.has_unstable() || !ready_.messages.empty() ||
+         !ready_.messages_after_persist.empty() || !ready_.events.empty() ||
+         log_.committed() > log_.applied() ||
+         handed_state_ != HardState{term_, vote_, log_.committed()};
+}
+
+void NodeImpl::collect_committed(Ready& ready) {
+  const Index from = log_.applied().next();
+  const Index to = log_.committed().next();
+  if (from >= to) return;
+  if (Status status = log_.slice(from, to, config_.committed_bytes_per_ready_max, ready.committed);
+      !status.ok()) {
+    fail(std::move(status));
+    return;
+  }
+  if (role_ == Role::kLeader) {
+    std::size_t bytes = 0;
+    for (const Entry& entry : ready.committed) bytes += entry.payload.size();
+    uncommitted_bytes_ -= std::min(uncommitted_bytes_, bytes);
+  }
+}
+
+Ready NodeImpl::ready() {
+  RAFT_ASSERT(!ready_outstanding_);
+  if (role_ == Role::kLeader && appends_pending_) flush_appends();
+  appends_pending_ = false;
+
+  Ready ready = std::move(ready_);
+  ready_ = Ready{};
+  collect_committed(ready);
+  handed_applied_ = ready.committed.empty() ? log_.applied() : ready.committed.back().index;
+
+  const HardState state{term_, vote_, log_.committed()};
+  if (state != handed_state_) {
+    ready.hard_state = state;
+    ready.must_sync = state.term != handed_state_.term || state.vote != handed_state_.vote;
+    handed_state_ = state;
+  }
+  // Last, so that everything above could still read the unstable entries.
+  log_.take_unstable(ready.entries);
+  handed_last_ = ready.entries.empty() ? Index{} : ready.entries.back().index;
+  if (!ready.entries.empty()) ready.must_sync = true;
+  ready_outstanding_ = true;
+  return ready;
+}
+
+void NodeImpl::advance(Ready&& ready) {
+  RAFT_ASSERT_MSG(ready_outstanding_, "advance() without a ready()");
+  ready_outstanding_ = false;
+  log_.applied_to(handed_applied_);
+  if (role_ == Role::kLeader && handed_last_ > Index{}) {
+    // Thesis §10.2.1: the leader counts its own log towards a majority only
+    // once its entries are durable, though it sent them in parallel.
+    progress_of(config_.id).update_match(handed_last_);
+    maybe_commit();
+  }
+  handed_last_ = Index{};
+
+  // Hand the buffers back so that the next Ready reuses their capacity.
+  auto recycle = [](auto& into, auto& from) {
+    if (into.empty() && from.capacity() > into.capacity()) {
+      from.clear();
+      into.swap(from);
+    }
+  };
+  recycle(ready_.messages, ready.messages);
+  recycle(ready_.messages_after_persist, ready.messages_after_persist);
+  recycle(ready_.events, ready.events);
+}
+
+}  // namespace raft::detail

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: Apache-2.0
+// Leader election: timers, pre-vote (thesis §9.6), RequestVote (Raft §5.2,
+// §5.4.1), vote suppression (thesis §4.2.3), role changes and check-quorum
+// (thesis §6.2).
+#include <algorithm>
+
+#include "node_impl.h"
+
+namespace raft::detail {
+
+void NodeImpl::reset_election_timer() {
+  // Raft §5.2: "election timeouts are chosen randomly from a fixed interval"
+  // so that one server usually times out alone and wins before others wake.
+  const auto spread = static_cast<std::uint64_t>(
+      (config_.election_timeout_max - config_.election_timeout_min).count());
+  const Duration timeout =
+      config_.election_timeout_min + Duration{static_cast<Duration::rep>(prng_.uniform(spread))};
+  election_deadline_ = now_ + timeout;
+  campaign_reason_ = RoleChangeReason::kElectionTimeout;
+}
+
+void NodeImpl::set_role(Role role, RoleChangeReason reason) {
+  if (role == role_) return;
+  const Role from = role_;
+  role_ = role;
+  emit(RoleChanged{from, role, reason});
+}
+
+void NodeImpl::set_term(Term term) {
+  RAFT_ASSERT_MSG(term >= term_, "terms never decrease (Raft §5.1)");
+  if (term == term_) return;
+  const Term from = term_;
+  term_ = term;
+  vote_ = NodeId::none();  // A vote is for one term only (§5.2).
+  emit(TermChanged{from, term});
+}
+
+void NodeImpl::set_leader(NodeId leader) {
+  if (leader == leader_) return;
+  leader_ = leader;
+  emit(LeaderChanged{leader});
+}
+
+bool NodeImpl::in_leader_lease() const noexcept {
+  if (role_ == Role::kLeader) return true;
+  // Bounded in time, unlike servers that refuse every vote while they still
+  // remember a leader: once election_timeout_min has passed without a word
+  // from it, the first candidate after a crash can win (thesis §4.2.3).
+  return leader_.valid() && now_ < leader_contact_ + config_.election_timeout_min;
+}
+
+void NodeImpl::start_campaign(RoleChangeReason reason) {
+  RAFT_ASSERT(role_ != Role::kLeader);
+  if (config_.pre_vote) {
+    become_pre_candidate(reason);
+  } else {
+    become_candidate(reason);
+  }
+}
+
+void NodeImpl::become_follower(Term term, NodeId leader, RoleChangeReason reason) {
+  set_term(term);
+  set_role(Role::kFollower, reason);
+  set_leader(leader);
+  if (leader.valid()) leader_contact_ = now_;
+  progress_.clear();
+  uncommitted_bytes_ = 0;
+  appends_pending_ = false;
+  heartbeat_deadline_ = kTimeNever;
+  quorum_deadline_ = kTimeNever;
+  reset_election_timer();
+  RAFT_ASSERT(role_ == Role::kFollower);
+}
+
+void NodeImpl::become_pre_candidate(RoleChangeReason reason) {
+  // Thesis §9.6: ask first whether we could win; the term stays put, so a
+  // node that cannot win (partitioned, or behind) disrupts nobody.
+  set_role(Role::kPreCandidate, reason);
+  set_leader(NodeId::none());
+  reset_election_timer();
+  request_votes(/*pre_vote=*/true);
+}
+
+void NodeImpl::become_candidate(RoleChangeReason reason) {
+  // Raft §5.2: "a follower increments its current term and transitions to
+  // candidate state. It then votes for itself and issues RequestVote RPCs".
+  set_term(term_.next());
+  vote_ = config_.id;
+  set_role(Role::kCandidate, reason);
+  set_leader(NodeId::none());
+  reset_election_timer();
+  request_votes(/*pre_vote=*/false);
+}
+
+void NodeImpl::request_votes(bool pre_vote) {
+  std::ranges::fill(ballots_, Ballot::kNone);
+  const auto self = std::ranges::lower_bound(config_.voters, config_.id) - config_.voters.begin();
+  ballots_[static_cast<std::size_t>(self)] = Ballot::kGranted;
+  const Term term = pre_vote ? term_.next() : term_;
+  const VoteRequest request{log_.last_index(), log_.last_term(), pre_vote};
+  for (const NodeId voter : config_.voters) {
+    if (voter == config_.id) continue;
+    // A real request goes out only after our own vote is durable: a crash
+    // between the two must not let us vote again in this term.
+    send(voter, request, /*after_persist=*/!pre_vote, term);
+  }
+  tally_votes();  // A single-node cluster wins at once.
+}
+
+void NodeImpl::become_leader() {
+  RAFT_ASSERT(role_ == Role::kCandidate);
+  RAFT_ASSERT(vote_ == config_.id);
+  set_role(Role::kLeader, RoleChangeReason::kElectionWon);
+  set_leader(config_.id);
+  election_deadline_ = kTimeNever;
+
+  progress_.clear();
+  progress_.reserve(config_.voters.size());
+  const Index next = log_.last_index().next();
+  for (const NodeId voter : config_.voters) {
+    progress_.emplace_back(voter, next, config_.inflight_messages_max);
+  }
+  Progress& self = progress_of(config_.id);
+  self.match = log_.persisted_index();
+  self.next = std::max(next, self.match.next());
+  self.become_replicate();
+  self.match = log_.persisted_index();
+  self.recent_active = true;
+
+  heartbeat_deadline_ = now_ + config_.heartbeat_interval;
+  quorum_deadline_ = now_ + config_.election_timeout_min;
+  uncommitted_bytes_ = 0;
+  // Raft §8: a leader cannot know which earlier entries are committed until it
+  // commits one of its own term, so it appends a no-op at once.
+  append_as_leader(EntryType::kNoOp, Payload{});
+}
+
+void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& request) {
+  // Here message.term >= term_ (the term rules replied to anything older).
+  const bool pre_vote = request.pre_vote;
+  // §5.2: one vote per term, first come first served; re-sending a granted
+  // vote is fine. A pre-vote for a future term commits us to nothing.
+  const bool can_vote = vote_ == message.from || (!vote_.valid() && !leader_.valid()) ||
+                        (pre_vote && message.term > term_);
+  if (!can_vote) {
+    reply_vote(message, pre_vote, VoteDenial::kAlreadyVoted, message.term);
+    return;
+  }
+  // §5.4.1: only vote for a candidate whose log is at least as up to date.
+  if (!log_.is_up_to_date(request.last_log_index, request.last_log_term)) {
+    reply_vote(message, pre_vote, VoteDenial::kLogBehind, message.term);
+    return;
+  }
+  if (!pre_vote) {
+    RAFT_ASSERT(message.term == term_);
+    vote_ = message.from;
+    // §5.2: granting a vote resets the election timer, so the voter does not
+    // start a rival election while the candidate collects its majority.
+    reset_election_timer();
+  }
+  reply_vote(message, pre_vote, VoteDenial::kNone, message.term);
+}
+
+void NodeImpl::reply_vote(const Message& request, bool pre_vote, VoteDenial denial,
+                          Term reply_term) {
+  const bool granted = denial == VoteDenial::kNone;
+  emit(VoteCast{request.from, request.term, pre_vote, granted, denial});
+  // The reply promises a persisted vote (and term): it waits for the persist.
+  send(request.from, VoteReply{granted, pre_vote, denial}, /*after_persist=*/true, reply_term);
+}
+
+void NodeImpl::handle_vote_reply(const Message& message, const VoteReply& reply) {
+  const bool counts =
+      role_ == Role::kPreCandidate
+          ? reply.pre_vote && (message.term == term_.next() || message.term == term_)
+          : role_ == Role::kCandidate && !reply.pre_vote && message.term == term_;
+  if (!counts) return;  // An answer to an earlier election.
+  const auto slot = static_cast<std::size_t>(
+      std::ranges::lower_bound(config_.voters, message.from) - config_.voters.begin());
+  RAFT_ASSERT(slot < ballots_.size());
+  if (ballots_[slot] == Ballot::kNone) {
+    ballots_[slot] = reply.granted ? Ballot::kGranted : Ballot::kDenied;
+  }
+  tally_votes();
+}
+
+void NodeImpl::tally_votes() {
+  const auto granted = static_cast<std::size_t>(std::ranges::count(ballots_, Ballot::kGranted));
+  const auto denied = static_cast<std::size_t>(std::ranges::count(ballots_, Ballot::kDenied));
+  if (granted >= quorum()) {
+    if (role_ == Role::kPreCandidate) {
+      become_candidate(RoleChangeReason::kPreVoteWon);
+    } else {
+      become_leader();
+    }
+  } else if (denied > config_.voters.size() - quorum()) {
+    // A majority said no: wait for the next timeout as a follower rather
+    // than keep asking (the timer was reset when the campaign began).
+    const Time deadline = election_deadline_;
+    become_follower(term_, NodeId::none(), RoleChangeReason::kElectionLost);
+    election_deadline_ = deadline;
+  }
+}
+
+void NodeImpl::check_quorum() {
+  RAFT_ASSERT(role_ == Role::kLeader);
+  std::size_t active = 0;
+  for (Progress& progress : progress_) {
+    if (progress.id == config_.id || progress.recent_active) ++active;
+    progress.recent_active = false;
+  }
+  quorum_deadline_ = now_ + config_.election_timeout_min;
+  if (active < quorum()) {
+    // Thesis §6.2: a leader that cannot reach a majority steps down, so that
+    // clients stop waiting on it and find the new leader.
+    become_follower(term_, NodeId::none(), RoleChangeReason::kCheckQuorum);
+  }
+}
+
+}  // namespace raft::detail

@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "raft/storage/memory_log.h"
+
+#include <fmt/format.h>
+
+#include "raft/assert.h"
+
+namespace raft::storage {
+
+Result<Term> MemoryLog::term(Index index) const {
+  if (index < first_index_.prev()) {
+    return Status{ErrorCode::kCompacted, fmt::format("entry {} was compacted; the log starts at {}",
+                                                     index.value(), first_index_.value())};
+  }
+  if (index > last_index()) {
+    return Status{ErrorCode::kUnavailable, fmt::format("entry {} is past the last index {}",
+                                                       index.value(), last_index().value())};
+  }
+  if (index == first_index_.prev()) return first_prev_term_;
+  return entries_[Index::distance(first_index_, index)].term;
+}
+
+Status MemoryLog::entries(Index from, Index to, std::size_t bytes_max,
+                          std::vector<Entry>& out) const {
+  RAFT_ASSERT(from <= to);
+  if (from < first_index_) {
+    return {ErrorCode::kCompacted, fmt::format("entry {} was compacted; the log starts at {}",
+                                               from.value(), first_index_.value())};
+  }
+  if (to > last_index().next()) {
+    return {ErrorCode::kUnavailable, fmt::format("entries up to {} requested; the last is {}",
+                                                 to.prev().value(), last_index().value())};
+  }
+  std::size_t bytes = 0;
+  for (Index index = from; index < to; index = index.next()) {
+    const Entry& entry = entries_[Index::distance(first_index_, index)];
+    bytes += entry.size_bytes();
+    // Always hand out one entry, even an oversized one, or a large entry could
+    // never be replicated.
+    if (bytes > bytes_max && index != from) break;
+    out.push_back(entry);
+  }
+  return {};
+}
+
+void MemoryLog::append(std::span<const Entry> entries) {
+  if (entries.empty()) return;
+  const Index first_new = entries.front().index;
+  RAFT_ASSERT(first_new >= first_index_);
+  RAFT_ASSERT(first_new <= last_index().next());
+  RAFT_ASSERT(entries.back().index == first_new + (entries.size() - 1));
+  // Replacing from first_new on discards a follower's conflicting suffix (Raft §5.3).
+  entries_.resize(Index::distance(first_index_, first_new));
+  entries_.insert(entries_.end(), entries.begin(), entries.end());
+}
+
+void MemoryLog::persist(const Ready& ready) {
+  if (ready.hard_state) set_hard_state(*ready.hard_state);
+  append(ready.entries);
+}
+
+void MemoryLog::compact(Index index) {
+  RAFT_ASSERT(index >= first_index_);
+  RAFT_ASSERT(index <= last_index().next());
+  if (index == first_index_) return;
+  first_prev_term_ = entries_[Index::distance(first_index_, index.prev())].term;
+  entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(
+                                                          Index::distance(first_index_, index)));
+  first_index_ = index;
+}
+
+}  // namespace raft::storage
