@@ -146,7 +146,10 @@ void NodeImpl::step_term_rules(const Message& message, bool& handled) {
         // Thesis §4.2.3: a server that hears from a live leader neither
         // grants the vote nor adopts the term, so a disruptive server cannot
         // depose a working leader.
-        reply_vote(message, vote_request->pre_vote, VoteDenial::kLeaderLease, message.term);
+        // A refused pre-vote carries our own term, as any pre-vote refusal
+        // does: the request's future term must not reach the requester as news.
+        reply_vote(message, vote_request->pre_vote, VoteDenial::kLeaderLease,
+                   vote_request->pre_vote ? term_ : message.term);
         handled = true;
         return;
       }

@@ -142,13 +142,16 @@ void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& re
   // vote is fine. A pre-vote for a future term commits us to nothing.
   const bool can_vote = vote_ == message.from || (!vote_.valid() && !leader_.valid()) ||
                         (pre_vote && message.term > term_);
+  // A refused pre-vote carries our term, never the requested one: echoing a
+  // future term would make the requester adopt a term nobody campaigned in.
+  const Term refusal_term = pre_vote ? term_ : message.term;
   if (!can_vote) {
-    reply_vote(message, pre_vote, VoteDenial::kAlreadyVoted, message.term);
+    reply_vote(message, pre_vote, VoteDenial::kAlreadyVoted, refusal_term);
     return;
   }
   // §5.4.1: only vote for a candidate whose log is at least as up to date.
   if (!log_.is_up_to_date(request.last_log_index, request.last_log_term)) {
-    reply_vote(message, pre_vote, VoteDenial::kLogBehind, message.term);
+    reply_vote(message, pre_vote, VoteDenial::kLogBehind, refusal_term);
     return;
   }
   if (!pre_vote) {
