@@ -23,11 +23,15 @@ std::string_view to_string(VoteDenial denial) noexcept {
   RAFT_UNREACHABLE();
 }
 
-std::string_view message_type_name(const Message& message) noexcept {
+std::string_view message_type_name(std::size_t body_index) noexcept {
   static constexpr std::string_view kNames[] = {"VoteRequest", "VoteReply", "AppendRequest",
                                                 "AppendReply", "Heartbeat", "HeartbeatReply"};
   static_assert(std::size(kNames) == std::variant_size_v<MessageBody>);
-  return kNames[message.body.index()];
+  return body_index < std::size(kNames) ? kNames[body_index] : std::string_view{"?"};
+}
+
+std::string_view message_type_name(const Message& message) noexcept {
+  return message_type_name(message.body.index());
 }
 
 }  // namespace raft

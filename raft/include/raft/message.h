@@ -3,6 +3,7 @@
 // here: transport/ maps these to Protobuf; the simulator passes them as is.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <variant>
@@ -92,5 +93,7 @@ struct Message {
 
 /// Short name of a message's type, e.g. "AppendRequest".
 [[nodiscard]] std::string_view message_type_name(const Message& message) noexcept;
+/// The same, by the index of the type in MessageBody ("?" when out of range).
+[[nodiscard]] std::string_view message_type_name(std::size_t body_index) noexcept;
 
 }  // namespace raft

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: Apache-2.0
+// Running a scenario end to end: simulate, check safety and linearizability,
+// compute the metrics, compare them with the scenario's expectations.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "raft/sim/cluster.h"
+#include "raft/sim/linearizability.h"
+#include "raft/sim/metrics.h"
+#include "raft/sim/scenario.h"
+#include "raft/sim/state_checker.h"
+#include "raft/sim/trace.h"
+
+namespace raft::sim {
+
+struct RunOptions {
+  bool keep_events = true;    ///< Needed for metrics and timelines.
+  bool keep_messages = true;  ///< Message records in the kept trace.
+  bool check_linearizability = true;
+  LinearizabilityOptions linearizability;
+};
+
+struct RunResult {
+  Scenario scenario;
+  StopReason stop = StopReason::kDuration;
+  Time end{};
+  std::uint64_t trace_hash = 0;
+  std::uint64_t events_processed = 0;
+  std::uint64_t trace_events = 0;
+  RunMetrics metrics;
+  std::vector<Violation> violations;
+  LinearizabilityResult linearizability;
+  bool linearizability_checked = false;
+  std::vector<std::string> failed_expectations;
+  std::vector<TraceEvent> events;  ///< The trace, when kept.
+  std::vector<TraceEvent> recent;  ///< The last events before the run stopped.
+  History history;
+
+  /// No violation, linearizable (when checked), every expectation met, and
+  /// the run was not cut short by its event bound or a storage error.
+  [[nodiscard]] bool passed() const noexcept;
+};
+
+[[nodiscard]] RunResult run_scenario(const Scenario& scenario, const RunOptions& options = {});
+
+/// Checks the result against scenario.expect; fills failed_expectations.
+void check_expectations(RunResult& result);
+
+/// The shell command that replays this scenario with this seed.
+[[nodiscard]] std::string replay_command(const Scenario& scenario);
+
+/// A human-readable summary: key observations and verdicts.
+[[nodiscard]] std::string format_summary(const RunResult& result);
+/// The summary as one JSON object (seed, trace_hash, detection_ms, election_ms,
+/// ready_ms, rto_ms, failed_requests, elections, violations, linearizable, ...).
+[[nodiscard]] std::string summary_json(const RunResult& result);
+/// What to print when a safety property broke: the seed, the property, the
+/// last events and the replay command.
+[[nodiscard]] std::string format_violation_report(const RunResult& result);
+
+}  // namespace raft::sim

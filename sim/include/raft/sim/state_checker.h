@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+// Cluster-wide safety properties (Raft Figure 3), checked incrementally on
+// every event so a violation stops the run at the step that caused it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "raft/entry.h"
+#include "raft/events.h"
+#include "raft/node.h"
+#include "raft/types.h"
+
+namespace raft::sim {
+
+/// A broken safety property.
+struct Violation {
+  std::string property;  ///< E.g. "Election Safety".
+  std::string detail;
+  Time time;
+  NodeId node;
+};
+
+/// Checks, as events arrive:
+///  - Election Safety: at most one leader per term (§5.2).
+///  - Log Matching: entries with the same index and term have the same payload
+///    and the same predecessor term, so (by induction) identical prefixes (§5.3).
+///  - Leader Completeness: a new leader holds every committed entry (§5.4.1).
+///  - State Machine Safety: no two nodes commit or apply different entries at
+///    one index (§5.4.3).
+///  - Per node: term and commit never decrease; at most one vote per term,
+///    across restarts (the vote is persisted).
+///  - No acknowledged write lost: an acknowledged write is committed at the
+///    index and term it was acknowledged with.
+class StateChecker {
+ public:
+  /// Entries a node persists (Ready::entries); `first_prev_term` is the term
+  /// of the entry just before the first of them in that node's log.
+  void on_persist(Time now, NodeId node, Term first_prev_term, const std::vector<Entry>& entries);
+  /// A node's event; `node_state` is the node after it.
+  void on_event(Time now, const Node& node_state, const Event& event);
+  /// A node applied `entry`.
+  void on_apply(Time now, NodeId node, const Entry& entry);
+  /// A client was told its write at (index, term) succeeded.
+  void on_acknowledged(Time now, NodeId node, Index index, Term term, std::uint64_t op);
+  /// A node restarted: forget its volatile state (term and vote stay, they are durable).
+  void on_restart(NodeId node);
+
+  [[nodiscard]] bool ok() const noexcept { return violations_.empty(); }
+  [[nodiscard]] const std::vector<Violation>& violations() const noexcept { return violations_; }
+
+ private:
+  struct PerNode {
+    Term term;
+    Index commit;
+    std::map<Term, NodeId> votes;  // Granted (non-pre) votes per term, durable.
+  };
+  struct EntryFacts {
+    Term prev_term;
+    std::uint64_t payload_hash = 0;
+    EntryType type = EntryType::kNormal;
+  };
+  void fail(Time now, NodeId node, std::string property, std::string detail);
+  void check_commit(Time now, const Node& node, Index from, Index to);
+  void check_leader_completeness(Time now, const Node& node);
+  PerNode& per_node(NodeId node);
+
+  std::map<Term, NodeId> leaders_;
+  std::vector<Term> committed_terms_;  // committed_terms_[i - 1]: term of committed entry i.
+  struct EntryKey {
+    std::uint64_t index;
+    std::uint64_t term;
+    friend bool operator==(const EntryKey&, const EntryKey&) = default;
+  };
+  struct EntryKeyHash {
+    std::size_t operator()(const EntryKey& key) const noexcept {
+      return static_cast<std::size_t>((key.index * 0x9e3779b97f4a7c15ULL) ^ key.term);
+    }
+  };
+  // Never iterated, so its order cannot leak into a trace.
+  std::unordered_map<EntryKey, EntryFacts, EntryKeyHash> entries_;
+  std::vector<PerNode> nodes_;  // By node id - 1.
+  std::vector<Violation> violations_;
+};
+
+}  // namespace raft::sim

@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: Apache-2.0
+// The inside of sim::Cluster: the event queue, hosts, network, clients and
+// their handlers. Split by concern over cluster.cc (kernel, faults),
+// network.cc, host.cc (the Raft driver) and client.cc (workloads).
+#pragma once
+
+#include <deque>
+#include <map>
+#include <optional>
+#include <queue>
+#include <vector>
+
+#include "raft/prng.h"
+#include "raft/sim/cluster.h"
+#include "raft/sim/kv.h"
+#include "raft/storage/memory_log.h"
+
+namespace raft::sim::detail {
+
+/// What an event on the queue does.
+enum class EventType : std::uint8_t {
+  kDeliver,        ///< target: host; data: message slot.
+  kWake,           ///< target: host; data: wake generation.
+  kDiskDone,       ///< target: host; data: persist generation.
+  kPeerDown,       ///< target: host; aux: the peer whose connection reset.
+  kFault,          ///< data: index into scenario faults.
+  kFaultEnd,       ///< data: index into scheduled fault ends.
+  kServiceReady,   ///< target: host; data: service generation.
+  kClientTick,     ///< target: client.
+  kClientTimeout,  ///< target: client; data: attempt serial.
+  kClientRetry,    ///< target: client; data: attempt serial.
+  kRequestArrive,  ///< target: host; data: request slot.
+  kReplyArrive,    ///< target: client; data: reply slot.
+};
+
+struct QueuedEvent {
+  Time time;
+  std::uint64_t seq = 0;  // Ties at one instant break by insertion order.
+  EventType type = EventType::kWake;
+  std::uint32_t target = 0;
+  std::uint32_t aux = 0;
+  std::uint64_t data = 0;
+  std::uint64_t incarnation = 0;  // Host events: ignored after a crash/restart.
+};
+
+struct LaterFirst {
+  bool operator()(const QueuedEvent& a, const QueuedEvent& b) const noexcept {
+    return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+  }
+};
+
+/// A client's request as it travels to a host.
+struct ClientRequest {
+  std::uint32_t client = 0;
+  std::uint64_t serial = 0;  // The attempt it belongs to.
+  KvCommand command;
+};
+
+struct ClientReply {
+  enum class Kind : std::uint8_t {
+    kOk,
+    kNotLeader,    ///< Definitely not applied; `hint` names the leader if known.
+    kUnavailable,  ///< Leader not serving yet (standby loading) or proposal refused.
+    kRefused,      ///< Connection refused: the process is down. Not applied.
+    kUnknown,      ///< Proposed but leadership was lost, or connection reset.
+  };
+  std::uint32_t client = 0;
+  std::uint64_t serial = 0;
+  Kind kind = Kind::kOk;
+  NodeId from;
+  NodeId hint;
+  std::string value;
+  std::string error;
+  Index index;
+  Term term;
+};
+
+/// A request a leader proposed and will answer when it applies.
+struct PendingRequest {
+  std::uint32_t client = 0;
+  std::uint64_t serial = 0;
+  Term term;
+  KvCommand command;
+};
+
+struct Host {
+  NodeId id;
+  enum class Process : std::uint8_t { kUp, kCrashed, kMachineLost } process = Process::kUp;
+  bool paused = false;
+  std::uint64_t incarnation = 0;
+
+  storage::MemoryLog disk;  // What survives a crash: synced hard state and entries.
+  std::optional<Node> node;
+  KvStore kv;
+
+  std::deque<Message> inbox;  // Arrived while busy (fsync) or paused.
+  std::deque<ClientRequest> client_inbox;
+  std::optional<Ready> in_flight;  // Waiting for its fsync.
+  bool disk_done = false;          // The fsync finished while paused.
+  std::uint64_t persist_generation = 0;
+  Duration fsync_extra{};
+
+  Time wake_at = kTimeNever;
+  std::uint64_t wake_generation = 0;
+
+  // Local clock: local(t) = anchor_local + (t - anchor_global) * rate.
+  Time anchor_global{};
+  Time anchor_local{};
+  double clock_rate = 1.0;
+
+  ServiceRecord::Phase service = ServiceRecord::Phase::kStopped;
+  std::uint64_t service_generation = 0;
+  std::map<Index, PendingRequest> pending;
+
+  [[nodiscard]] bool up() const noexcept { return process == Process::kUp; }
+};
+
+/// Client attempt state.
+struct Client {
+  std::uint32_t id = 0;
+  const ClientSpec* spec = nullptr;
+  Prng prng{0};
+  std::vector<NodeId> endpoints;
+  std::size_t endpoint = 0;  // Index into endpoints.
+  NodeId leader_hint;
+  std::uint64_t op_counter = 0;  // Logical operations started.
+  std::uint32_t attempt = 0;     // Attempt number within the current operation.
+  std::uint64_t serial = 0;      // Current attempt's serial (unique per client), 0 = none.
+  std::uint64_t serials = 0;     // Serials handed out so far.
+  bool busy = false;             // An operation is in progress (attempt or backoff).
+  OpKind kind = OpKind::kWrite;
+  std::string key;
+  std::size_t history_slot = 0;  // The attempt's Operation in the history.
+  Duration previous_backoff{};
+  std::uint32_t redirects = 0;
+  NodeId target;
+  Time stop = kTimeNever;
+};
+
+struct ClusterState {
+  ClusterState(const Scenario& scenario, const Cluster::Options& options);
+
+  // ---- kernel (cluster.cc) ----
+  void push(QueuedEvent event);
+  void schedule(Time time, EventType type, std::uint32_t target, std::uint64_t data = 0,
+                std::uint32_t aux = 0);
+  void schedule_host(Host& host, Time time, EventType type, std::uint64_t data = 0,
+                     std::uint32_t aux = 0);
+  StopReason run_until(Time end);
+  void dispatch(const QueuedEvent& event);
+  void record(NodeId node, TraceBody body);
+  void apply_fault(const FaultSpec& fault, std::uint64_t fault_index);
+  void end_fault(std::uint64_t index);
+  NodeId resolve(const NodeSelector& selector) const;
+  NodeId current_leader() const;
+
+  // ---- network (network.cc) ----
+  const LinkSpec& link(NodeId from, NodeId to) const;
+  bool blocked(NodeId from, NodeId to) const;
+  void send_message(Message message);
+  void deliver(Host& host, std::uint64_t slot);
+  Duration client_latency();
+
+  // ---- host driver (host.cc) ----
+  Host& host(NodeId id) { return hosts[id.value() - 1]; }
+  Time local_time(const Host& host) const;
+  Time global_time(const Host& host, Time local) const;
+  void start_node(Host& host);
+  void drive(Host& host);
+  void step_message(Host& host, Message message);
+  void handle_ready(Host& host);
+  void finish_ready(Host& host);
+  void apply_entries(Host& host, const std::vector<Entry>& entries);
+  void on_node_event(Host& host, const Event& event);
+  void schedule_wake(Host& host);
+  void crash(Host& host, bool silent);
+  void restart(Host& host);
+  void pause(Host& host);
+  void resume(Host& host);
+  void set_service(Host& host, ServiceRecord::Phase phase);
+  void handle_request(Host& host, ClientRequest request);
+  void reply(const Host& host, ClientReply reply);
+  void fail_pending(Host& host, const std::string& why);
+
+  // ---- clients (client.cc) ----
+  void start_clients();
+  void client_tick(Client& client);
+  void start_attempt(Client& client);
+  void send_attempt(Client& client);
+  void on_reply(Client& client, const ClientReply& reply);
+  void on_timeout(Client& client, std::uint64_t serial);
+  void finish_attempt(Client& client, ClientRecord::Phase phase, OpOutcome outcome,
+                      const std::string& value, const std::string& error);
+  void retry_or_give_up(Client& client);
+  void operation_done(Client& client);
+  Duration backoff(Client& client);
+
+  Scenario scenario;
+  Cluster::Options options;
+  Prng prng;
+  Time now{};
+  std::uint64_t seq = 0;
+  std::uint64_t events = 0;
+  std::priority_queue<QueuedEvent, std::vector<QueuedEvent>, LaterFirst> queue;
+  Trace trace;
+  std::deque<TraceEvent> recent;
+  History history;
+  StateChecker checker;
+  bool storage_failed = false;
+  std::uint64_t acknowledged = 0;
+
+  std::vector<Host> hosts;
+  std::vector<Client> clients;
+  Config base_config;
+
+  // Network.
+  LinkSpec defaults;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, LinkSpec> link_overrides;
+  std::vector<std::uint8_t> cut;  // cut[from * n + to]: partitioned.
+  std::uint64_t next_message_id = 1;
+  std::vector<std::optional<Message>> message_slots;
+  std::vector<std::uint64_t> message_ids;
+  std::vector<std::uint64_t> free_message_slots;
+  std::vector<std::optional<ClientRequest>> request_slots;
+  std::vector<std::uint64_t> free_request_slots;
+  std::vector<std::optional<ClientReply>> reply_slots;
+  std::vector<std::uint64_t> free_reply_slots;
+
+  // Scheduled ends of pauses and slow disks.
+  struct FaultEnd {
+    FaultKind kind;
+    NodeId node;
+  };
+  std::vector<FaultEnd> fault_ends;
+};
+
+}  // namespace raft::sim::detail

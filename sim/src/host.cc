@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: Apache-2.0
+// The simulated host: drives one raft::Node exactly as a real driver does —
+// tick at next_deadline(), step messages, persist the Ready to a simulated
+// disk (waiting for its fsync), send, apply to the key-value store, advance —
+// plus process faults (crash, restart, pause) and the standby's service phases.
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "cluster_state.h"
+
+namespace raft::sim::detail {
+
+// ---------------------------------------------------------------------------
+// Clocks: each host reads its own, which may drift from the simulator's.
+
+Time ClusterState::local_time(const Host& h) const {
+  if (h.clock_rate == 1.0) return h.anchor_local + (now - h.anchor_global);
+  const double elapsed = static_cast<double>((now - h.anchor_global).count()) * h.clock_rate;
+  return h.anchor_local + Duration{static_cast<Duration::rep>(std::floor(elapsed))};
+}
+
+Time ClusterState::global_time(const Host& h, Time local) const {
+  if (local == kTimeNever) return kTimeNever;
+  if (h.clock_rate == 1.0) return h.anchor_global + (local - h.anchor_local);
+  // Round up, so that the host's clock has reached `local` when it wakes.
+  const double elapsed = static_cast<double>((local - h.anchor_local).count()) / h.clock_rate;
+  return h.anchor_global + Duration{static_cast<Duration::rep>(std::ceil(elapsed))};
+}
+
+// ---------------------------------------------------------------------------
+// Process life cycle.
+
+void ClusterState::start_node(Host& h) {
+  Config config = base_config;
+  config.id = h.id;
+  Result<Node> node = Node::create(config, h.disk, local_time(h));
+  RAFT_ASSERT_MSG(node.ok(), "a node must start from what its own disk kept");
+  h.node.emplace(std::move(*node));
+  h.process = Host::Process::kUp;
+  h.kv.clear();  // Volatile: rebuilt by applying the log again.
+  schedule_wake(h);
+}
+
+void ClusterState::crash(Host& h, bool silent) {
+  RAFT_ASSERT(h.up());
+  if (silent) {
+    h.pending.clear();  // A vanished machine answers nobody: its clients time out.
+  } else {
+    fail_pending(h, "connection reset; outcome unknown");
+  }
+  set_service(h, ServiceRecord::Phase::kStopped);
+  h.process = silent ? Host::Process::kMachineLost : Host::Process::kCrashed;
+  h.paused = false;
+  h.node.reset();
+  // What was written but not yet synced is lost: the Ready waiting for its
+  // fsync never reached h.disk.
+  h.in_flight.reset();
+  h.disk_done = false;
+  h.inbox.clear();
+  h.client_inbox.clear();
+  h.wake_at = kTimeNever;
+  ++h.incarnation;  // Events queued for the old process are ignored.
+  if (silent) return;
+  // A killed process's sockets are closed by its kernel: each peer's
+  // transport sees the connection reset about one link latency later.
+  for (Host& peer : hosts) {
+    if (peer.id == h.id || !peer.up()) continue;
+    const Time when = now + link(h.id, peer.id).latency.sample(prng);
+    schedule_host(peer, when, EventType::kPeerDown, 0, static_cast<std::uint32_t>(h.id.value()));
+  }
+}
+
+void ClusterState::restart(Host& h) {
+  RAFT_ASSERT(!h.up());
+  ++h.incarnation;
+  checker.on_restart(h.id);
+  start_node(h);
+  drive(h);
+}
+
+void ClusterState::pause(Host& h) {
+  h.paused = true;
+  h.wake_at = kTimeNever;
+  ++h.wake_generation;
+}
+
+void ClusterState::resume(Host& h) {
+  h.paused = false;
+  if (h.disk_done) {
+    h.disk_done = false;
+    finish_ready(h);
+  }
+  drive(h);
+}
+
+// ---------------------------------------------------------------------------
+// The driver loop.
+
+void ClusterState::drive(Host& h) {
+  if (!h.up() || h.paused) return;
+  Node& node = *h.node;
+  node.tick(local_time(h));
+  handle_ready(h);
+  // Work that arrived while the host was busy, in arrival order.
+  while (!h.in_flight && (!h.inbox.empty() || !h.client_inbox.empty())) {
+    if (!h.inbox.empty()) {
+      Message message = std::move(h.inbox.front());
+      h.inbox.pop_front();
+      step_message(h, std::move(message));
+    } else {
+      ClientRequest request = std::move(h.client_inbox.front());
+      h.client_inbox.pop_front();
+      handle_request(h, std::move(request));
+    }
+    handle_ready(h);
+  }
+  schedule_wake(h);
+}
+
+void ClusterState::step_message(Host& h, Message message) {
+  RAFT_ASSERT(h.up() && !h.paused && !h.in_flight);
+  h.node->tick(local_time(h));
+  const Status status = h.node->step(std::move(message));
+  // The simulated network neither forges nor corrupts messages, so every
+  // refusal here is a bug in the core or the driver.
+  RAFT_ASSERT_MSG(status.ok(), status.to_string().c_str());
+  handle_ready(h);
+}
+
+void ClusterState::handle_ready(Host& h) {
+  Node& node = *h.node;
+  while (!h.in_flight && node.has_ready()) {
+    Ready ready = node.ready();
+    for (const Event& event : ready.events) on_node_event(h, event);
+    if (!ready.entries.empty() && options.check_safety) {
+      const Index before = ready.entries.front().index.prev();
+      const Result<Term> prev_term = h.disk.term(before);
+      checker.on_persist(now, h.id, prev_term.ok() ? *prev_term : Term{}, ready.entries);
+    }
+    // Messages that need no persist leave at once (a leader's appends go out
+    // while its own disk writes: thesis §10.2.1).
+    for (Message& message : ready.messages) send_message(std::move(message));
+    ready.messages.clear();
+    Duration fsync{};
+    if (ready.must_sync) fsync = scenario.disk.fsync.sample(prng) + h.fsync_extra;
+    h.in_flight.emplace(std::move(ready));
+    if (fsync > Duration{}) {
+      // The node waits for its disk, as a synchronous Raft loop does.
+      schedule_host(h, now + fsync, EventType::kDiskDone, ++h.persist_generation);
+      return;
+    }
+    finish_ready(h);
+  }
+  if (!node.health().ok()) storage_failed = true;
+}
+
+void ClusterState::finish_ready(Host& h) {
+  RAFT_ASSERT(h.in_flight.has_value());
+  Ready ready = std::move(*h.in_flight);
+  h.in_flight.reset();
+  h.disk.persist(ready);  // Now durable.
+  for (Message& message : ready.messages_after_persist) send_message(std::move(message));
+  apply_entries(h, ready.committed);
+  h.node->advance(std::move(ready));
+}
+
+void ClusterState::apply_entries(Host& h, const std::vector<Entry>& entries) {
+  for (const Entry& entry : entries) {
+    if (options.check_safety) checker.on_apply(now, h.id, entry);
+    if (entry.type != EntryType::kNormal) continue;
+    const std::optional<KvCommand> command = KvCommand::decode(entry.payload);
+    RAFT_ASSERT_MSG(command.has_value(), "the log holds only commands the clients encoded");
+    std::string value = h.kv.apply(*command);
+    const auto pending = h.pending.find(entry.index);
+    if (pending == h.pending.end()) continue;
+    PendingRequest request = std::move(pending->second);
+    h.pending.erase(pending);
+    if (request.term != entry.term || request.command.op != command->op) {
+      // Another leader's entry took the index: ours was never committed.
+      reply(h, ClientReply{request.client,
+                           request.serial,
+                           ClientReply::Kind::kUnknown,
+                           h.id,
+                           {},
+                           {},
+                           "entry replaced after a leader change",
+                           {},
+                           {}});
+      continue;
+    }
+    if (options.check_safety && command->kind == OpKind::kWrite) {
+      checker.on_acknowledged(now, h.id, entry.index, entry.term, command->op);
+    }
+    ++acknowledged;
+    reply(h, ClientReply{request.client,
+                         request.serial,
+                         ClientReply::Kind::kOk,
+                         h.id,
+                         {},
+                         std::move(value),
+                         {},
+                         entry.index,
+                         entry.term});
+  }
+}
+
+void ClusterState::on_node_event(Host& h, const Event& event) {
+  record(h.id, NodeRecord{event.body, event.term});
+  if (options.check_safety) checker.on_event(now, *h.node, event);
+  const auto* role = std::get_if<RoleChanged>(&event.body);
+  if (role == nullptr) return;
+  if (role->to == Role::kLeader) {
+    const StandbySpec& standby = scenario.standby;
+    switch (standby.kind) {
+      case StandbySpec::Kind::kHot:
+        set_service(h, ServiceRecord::Phase::kServing);
+        break;
+      case StandbySpec::Kind::kWarm:
+        set_service(h, ServiceRecord::Phase::kLoading);
+        break;
+      case StandbySpec::Kind::kCold:
+        set_service(h, ServiceRecord::Phase::kStarting);
+        break;
+    }
+  } else if (role->from == Role::kLeader) {
+    set_service(h, ServiceRecord::Phase::kStopped);
+    fail_pending(h, "leadership lost; outcome unknown");
+  }
+}
+
+void ClusterState::set_service(Host& h, ServiceRecord::Phase phase) {
+  if (h.service == phase) return;
+  h.service = phase;
+  ++h.service_generation;
+  record(h.id, ServiceRecord{phase});
+  const StandbySpec& standby = scenario.standby;
+  Duration wait{};
+  if (phase == ServiceRecord::Phase::kStarting) {
+    wait = standby.start_time;
+  } else if (phase == ServiceRecord::Phase::kLoading) {
+    wait = standby.load_time;
+    if (standby.load_bytes_per_s > 0) {
+      // Loading the state machine at the configured rate (the seed's warm
+      // standby that reads its metadata before serving).
+      const double seconds =
+          static_cast<double>(h.kv.size_bytes()) / static_cast<double>(standby.load_bytes_per_s);
+      wait += std::chrono::duration_cast<Duration>(std::chrono::duration<double>(seconds));
+    }
+  } else {
+    return;
+  }
+  schedule_host(h, now + wait, EventType::kServiceReady, h.service_generation);
+}
+
+void ClusterState::schedule_wake(Host& h) {
+  if (!h.up() || h.paused || h.in_flight) return;
+  const Time deadline = global_time(h, h.node->next_deadline());
+  if (deadline == kTimeNever) return;
+  // Keep an earlier wake-up: waking early only costs a tick that fires
+  // nothing, and it saves a queue push every time a heartbeat resets a timer.
+  if (h.wake_at <= deadline && h.wake_at >= now) return;
+  h.wake_at = std::max(deadline, now);
+  schedule_host(h, h.wake_at, EventType::kWake, ++h.wake_generation);
+}
+
+// ---------------------------------------------------------------------------
+// Serving clients.
+
+void ClusterState::handle_request(Host& h, ClientRequest request) {
+  Node& node = *h.node;
+  node.tick(local_time(h));
+  if (node.role() != Role::kLeader) {
+    reply(h, ClientReply{request.client,
+                         request.serial,
+                         ClientReply::Kind::kNotLeader,
+                         h.id,
+                         node.leader(),
+                         {},
+                         "not the leader",
+                         {},
+                         {}});
+    return;
+  }
+  if (h.service != ServiceRecord::Phase::kServing) {
+    reply(h, ClientReply{request.client,
+                         request.serial,
+                         ClientReply::Kind::kUnavailable,
+                         h.id,
+                         {},
+                         {},
+                         h.service == ServiceRecord::Phase::kLoading ? "leader still loading state"
+                                                                     : "leader service starting",
+                         {},
+                         {}});
+    return;
+  }
+  Result<Index> index = node.propose(request.command.encode());
+  if (!index.ok()) {
+    reply(h, ClientReply{request.client,
+                         request.serial,
+                         ClientReply::Kind::kUnavailable,
+                         h.id,
+                         index.status().leader_hint(),
+                         {},
+                         index.status().to_string(),
+                         {},
+                         {}});
+    return;
+  }
+  h.pending.emplace(*index, PendingRequest{request.client, request.serial, node.term(),
+                                           std::move(request.command)});
+  handle_ready(h);
+}
+
+void ClusterState::fail_pending(Host& h, const std::string& why) {
+  for (auto& [index, request] : h.pending) {
+    reply(h, ClientReply{request.client,
+                         request.serial,
+                         ClientReply::Kind::kUnknown,
+                         h.id,
+                         {},
+                         {},
+                         why,
+                         {},
+                         {}});
+  }
+  h.pending.clear();
+}
+
+void ClusterState::reply(const Host& h, ClientReply message) {
+  std::uint64_t slot;
+  if (!free_reply_slots.empty()) {
+    slot = free_reply_slots.back();
+    free_reply_slots.pop_back();
+  } else {
+    slot = reply_slots.size();
+    reply_slots.emplace_back();
+  }
+  (void)h;
+  const std::uint32_t client = message.client;
+  reply_slots[slot] = std::move(message);
+  schedule(now + client_latency(), EventType::kReplyArrive, client, slot);
+}
+
+}  // namespace raft::sim::detail

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "raft/sim/kv.h"
+
+#include <cstring>
+#include <vector>
+
+namespace raft::sim {
+namespace {
+
+// Layout: op (8 bytes, little endian) | kind (1) | key length (4) | key | value.
+constexpr std::size_t kHeaderBytes = 8 + 1 + 4;
+
+void put_u64(std::vector<std::byte>& out, std::uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<std::byte>(value >> (8 * i)));
+}
+
+std::uint64_t get_u64(const std::byte* in, int bytes) {
+  std::uint64_t value = 0;
+  for (int i = 0; i < bytes; ++i) value |= std::to_integer<std::uint64_t>(in[i]) << (8 * i);
+  return value;
+}
+
+}  // namespace
+
+Payload KvCommand::encode() const {
+  std::vector<std::byte> out;
+  out.reserve(kHeaderBytes + key.size() + value.size());
+  put_u64(out, op, 8);
+  put_u64(out, static_cast<std::uint64_t>(kind), 1);
+  put_u64(out, key.size(), 4);
+  for (const char c : key) out.push_back(static_cast<std::byte>(c));
+  for (const char c : value) out.push_back(static_cast<std::byte>(c));
+  return Payload{std::move(out)};
+}
+
+std::optional<KvCommand> KvCommand::decode(const Payload& payload) {
+  const auto bytes = payload.bytes();
+  if (bytes.size() < kHeaderBytes) return std::nullopt;
+  KvCommand command;
+  command.op = get_u64(bytes.data(), 8);
+  const std::uint64_t kind = get_u64(bytes.data() + 8, 1);
+  if (kind > static_cast<std::uint64_t>(OpKind::kWrite)) return std::nullopt;
+  command.kind = static_cast<OpKind>(kind);
+  const std::uint64_t key_size = get_u64(bytes.data() + 9, 4);
+  if (key_size > bytes.size() - kHeaderBytes) return std::nullopt;
+  const auto* text = reinterpret_cast<const char*>(bytes.data());  // NOLINT: bytes as chars
+  command.key.assign(text + kHeaderBytes, key_size);
+  command.value.assign(text + kHeaderBytes + key_size, bytes.size() - kHeaderBytes - key_size);
+  return command;
+}
+
+std::string KvStore::apply(const KvCommand& command) {
+  if (command.kind == OpKind::kRead) {
+    const auto it = data_.find(command.key);
+    return it == data_.end() ? std::string{} : it->second;
+  }
+  auto [it, inserted] = data_.try_emplace(command.key);
+  if (inserted) {
+    size_bytes_ += command.key.size();
+  } else {
+    size_bytes_ -= it->second.size();
+  }
+  it->second = command.value;
+  size_bytes_ += command.value.size();
+  return {};
+}
+
+}  // namespace raft::sim

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reports of a run: the terminal summary, the JSON summary and the failure
+// report that names the seed and the replay command.
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "raft/format.h"
+#include "raft/sim/runner.h"
+
+namespace raft::sim {
+namespace {
+
+std::string ms(const std::optional<Duration>& duration) {
+  if (!duration) return "—";
+  return fmt::format("{:.1f} ms", std::chrono::duration<double, std::milli>(*duration).count());
+}
+
+nlohmann::json ms_json(const std::optional<Duration>& duration) {
+  if (!duration) return nullptr;
+  return std::chrono::duration<double, std::milli>(*duration).count();
+}
+
+}  // namespace
+
+std::string format_summary(const RunResult& result) {
+  const RunMetrics& m = result.metrics;
+  std::string out;
+  out += fmt::format("scenario   {} (seed {}, {} nodes)\n", result.scenario.name,
+                     result.scenario.seed, result.scenario.cluster.size);
+  out += fmt::format("ran        {} ms of simulated time, {} events, stopped: {}\n",
+                     format_ms(result.end), result.events_processed, to_string(result.stop));
+  out += fmt::format("trace      {}\n", format_hash(result.trace_hash));
+  if (m.fault_time) {
+    out += fmt::format("fault      at {} ms (old leader: node {})\n", format_ms(*m.fault_time),
+                       m.old_leader.value());
+    out += fmt::format("detection  {}   first election timer after the fault\n", ms(m.detection));
+    out += fmt::format("election   {}   new leader{} known to a majority\n", ms(m.election),
+                       m.new_leader.valid() ? fmt::format(" (node {})", m.new_leader.value()) : "");
+    out += fmt::format("ready      {}   new leader serving clients\n", ms(m.ready));
+    out += fmt::format("RTO        {}   first successful request after the fault\n", ms(m.rto));
+  }
+  out += fmt::format("requests   {} attempts: {} ok, {} failed, {} timed out\n", m.requests,
+                     m.requests_ok, m.requests_failed, m.requests_timed_out);
+  out += fmt::format("elections  {} (pre-votes {}), leader changes {}, highest term {}\n",
+                     m.elections, m.pre_votes, m.leader_changes, m.term_max.value());
+  out += fmt::format("messages   {} sent, {} dropped\n", m.messages_sent, m.messages_dropped);
+  out += fmt::format("safety     {}\n",
+                     result.violations.empty()
+                         ? std::string{"ok (no violation)"}
+                         : fmt::format("{} violation(s)", result.violations.size()));
+  if (result.linearizability_checked) {
+    out += fmt::format(
+        "linearizable {}{}\n", to_string(result.linearizability.verdict),
+        result.linearizability.key.empty() ? "" : " (key " + result.linearizability.key + ")");
+  }
+  if (result.failed_expectations.empty()) {
+    out += "expect     all expectations met\n";
+  } else {
+    for (const std::string& failure : result.failed_expectations) {
+      out += fmt::format("EXPECT     FAILED: {}\n", failure);
+    }
+  }
+  return out;
+}
+
+std::string summary_json(const RunResult& result) {
+  const RunMetrics& m = result.metrics;
+  nlohmann::json json = {
+      {"scenario", result.scenario.name},
+      {"seed", result.scenario.seed},
+      {"nodes", result.scenario.cluster.size},
+      {"trace_hash", format_hash(result.trace_hash)},
+      {"stop", to_string(result.stop)},
+      {"simulated_ms",
+       std::chrono::duration<double, std::milli>(result.end.time_since_epoch()).count()},
+      {"events", result.events_processed},
+      {"fault_ms", m.fault_time ? nlohmann::json(std::chrono::duration<double, std::milli>(
+                                                     m.fault_time->time_since_epoch())
+                                                     .count())
+                                : nlohmann::json(nullptr)},
+      {"detection_ms", ms_json(m.detection)},
+      {"election_ms", ms_json(m.election)},
+      {"ready_ms", ms_json(m.ready)},
+      {"rto_ms", ms_json(m.rto)},
+      {"requests", m.requests},
+      {"requests_ok", m.requests_ok},
+      {"failed_requests", m.failed_requests()},
+      {"timed_out_requests", m.requests_timed_out},
+      {"elections", m.elections},
+      {"pre_votes", m.pre_votes},
+      {"leader_changes", m.leader_changes},
+      {"term_max", m.term_max.value()},
+      {"messages_sent", m.messages_sent},
+      {"messages_dropped", m.messages_dropped},
+      {"violations", result.violations.size()},
+      {"linearizable", result.linearizability_checked
+                           ? nlohmann::json(to_string(result.linearizability.verdict))
+                           : nlohmann::json(nullptr)},
+      {"expectations_failed", result.failed_expectations},
+      {"passed", result.passed()},
+  };
+  return json.dump();
+}
+
+std::string format_violation_report(const RunResult& result) {
+  std::string out;
+  out += fmt::format("SAFETY VIOLATION  seed={}  scenario={}\n", result.scenario.seed,
+                     result.scenario.name);
+  for (const Violation& violation : result.violations) {
+    out += fmt::format("  {} at {} ms on node {}: {}\n", violation.property,
+                       format_ms(violation.time), violation.node.value(), violation.detail);
+  }
+  out += "last events:\n";
+  for (const TraceEvent& event : result.recent) out += "  " + describe(event) + "\n";
+  out += fmt::format("replay: {}\n", replay_command(result.scenario));
+  return out;
+}
+
+}  // namespace raft::sim

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "raft/sim/runner.h"
+
+#include <fmt/format.h>
+
+namespace raft::sim {
+namespace {
+
+double to_ms(Duration duration) {
+  return std::chrono::duration<double, std::milli>(duration).count();
+}
+
+void expect_at_most(RunResult& result, const char* name, const std::optional<Duration>& measured,
+                    const std::optional<double>& limit_ms) {
+  if (!limit_ms) return;
+  if (!measured) {
+    result.failed_expectations.push_back(
+        fmt::format("{}: expected at most {} ms, but it never happened", name, *limit_ms));
+  } else if (to_ms(*measured) > *limit_ms) {
+    result.failed_expectations.push_back(
+        fmt::format("{}: {:.1f} ms, expected at most {} ms", name, to_ms(*measured), *limit_ms));
+  }
+}
+
+}  // namespace
+
+bool RunResult::passed() const noexcept {
+  return failed_expectations.empty() && violations.size() <= scenario.expect.violations &&
+         stop != StopReason::kEventsMax && stop != StopReason::kStorageError &&
+         (!linearizability_checked ||
+          linearizability.verdict != LinearizabilityResult::Verdict::kNotLinearizable);
+}
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
+  Cluster::Options cluster_options;
+  cluster_options.trace.keep_events = options.keep_events;
+  cluster_options.trace.keep_messages = options.keep_messages;
+  Cluster cluster{scenario, cluster_options};
+  RunResult result;
+  result.scenario = scenario;
+  result.stop = cluster.run();
+  result.end = cluster.now();
+  result.trace_hash = cluster.trace().hash();
+  result.events_processed = cluster.events_processed();
+  result.trace_events = cluster.trace().count();
+  result.violations = cluster.checker().violations();
+  result.recent = cluster.recent_events();
+  result.history = cluster.history();
+  if (options.keep_events) {
+    result.metrics = compute_metrics(cluster.trace().events(), scenario.cluster.size);
+  }
+  if (options.check_linearizability) {
+    result.linearizability = check_linearizability(result.history, options.linearizability);
+    result.linearizability_checked = true;
+  }
+  if (options.keep_events) {
+    result.events = cluster.trace().events();
+  }
+  check_expectations(result);
+  return result;
+}
+
+void check_expectations(RunResult& result) {
+  const ExpectSpec& expect = result.scenario.expect;
+  const RunMetrics& metrics = result.metrics;
+  expect_at_most(result, "detection", metrics.detection, expect.detection_ms_max);
+  expect_at_most(result, "election", metrics.election, expect.election_ms_max);
+  expect_at_most(result, "rto", metrics.rto, expect.rto_ms_max);
+  if (expect.failed_requests_max && metrics.failed_requests() > *expect.failed_requests_max) {
+    result.failed_expectations.push_back(fmt::format("failed requests: {}, expected at most {}",
+                                                     metrics.failed_requests(),
+                                                     *expect.failed_requests_max));
+  }
+  if (expect.elections_max && metrics.elections > *expect.elections_max) {
+    result.failed_expectations.push_back(fmt::format("elections: {}, expected at most {}",
+                                                     metrics.elections, *expect.elections_max));
+  }
+  if (result.violations.size() > expect.violations) {
+    result.failed_expectations.push_back(fmt::format("violations: {}, expected at most {}",
+                                                     result.violations.size(), expect.violations));
+  }
+  if (expect.linearizable && result.linearizability_checked &&
+      result.linearizability.verdict != LinearizabilityResult::Verdict::kLinearizable) {
+    result.failed_expectations.push_back(fmt::format(
+        "linearizable: {} ({})", to_string(result.linearizability.verdict),
+        result.linearizability.key.empty() ? "-" : "key " + result.linearizability.key));
+  }
+}
+
+std::string replay_command(const Scenario& scenario) {
+  if (scenario.source.empty()) {
+    return fmt::format("raftsim check --seeds 1 --first-seed {} --nodes {}", scenario.seed,
+                       scenario.cluster.size);
+  }
+  return fmt::format("raftsim run {} --seed {}", scenario.source, scenario.seed);
+}
+
+}  // namespace raft::sim
