@@ -37,6 +37,8 @@ std::string_view to_string(RoleChangeReason reason) noexcept {
       return "saw higher term";
     case RoleChangeReason::kLeaderDiscovered:
       return "heard from leader";
+    case RoleChangeReason::kYielded:
+      return "yielded to a concurrent candidate";
     case RoleChangeReason::kCheckQuorum:
       return "lost quorum";
   }

@@ -200,7 +200,9 @@ Result<Index> NodeImpl::propose(Payload&& payload) {
   RAFT_ASSERT(!ready_outstanding_);
   if (!health_.ok()) return health_;
   if (role_ != Role::kLeader) return Status::not_leader(leader_);
-  if (uncommitted_bytes_ + payload.size() > config_.uncommitted_bytes_max &&
+  // Entries count with their header (Entry::size_bytes), so even empty
+  // proposals are bounded.
+  if (uncommitted_bytes_ + payload.size() + Entry::kHeaderBytes > config_.uncommitted_bytes_max &&
       uncommitted_bytes_ > 0) {
     return Status{ErrorCode::kProposalDropped,
                   fmt::format("{} bytes are uncommitted; uncommitted_bytes_max is {}",
@@ -257,7 +259,7 @@ void NodeImpl::collect_committed(Ready& ready) {
   }
   if (role_ == Role::kLeader) {
     std::size_t bytes = 0;
-    for (const Entry& entry : ready.committed) bytes += entry.payload.size();
+    for (const Entry& entry : ready.committed) bytes += entry.size_bytes();
     uncommitted_bytes_ -= std::min(uncommitted_bytes_, bytes);
   }
 }
@@ -278,8 +280,7 @@ Ready NodeImpl::ready() {
     ready.must_sync = state.term != handed_state_.term || state.vote != handed_state_.vote;
     handed_state_ = state;
   }
-  // Last, so that everything above could still read the unstable entries.
-  log_.take_unstable(ready.entries);
+  log_.copy_unstable(ready.entries);
   handed_last_ = ready.entries.empty() ? Index{} : ready.entries.back().index;
   if (!ready.entries.empty()) ready.must_sync = true;
   ready_outstanding_ = true;
@@ -290,6 +291,12 @@ void NodeImpl::advance(Ready&& ready) {
   RAFT_ASSERT_MSG(ready_outstanding_, "advance() without a ready()");
   ready_outstanding_ = false;
   log_.applied_to(handed_applied_);
+  if (handed_last_ > Index{}) log_.mark_stable(handed_last_);
+  // The Ready's hard state is durable now: a candidate may count its own vote.
+  if (own_vote_pending_ && role_ == Role::kCandidate && handed_state_.vote == config_.id &&
+      handed_state_.term == term_) {
+    count_own_vote();
+  }
   if (role_ == Role::kLeader && handed_last_ > Index{}) {
     // Thesis §10.2.1: the leader counts its own log towards a majority only
     // once its entries are durable, though it sent them in parallel.

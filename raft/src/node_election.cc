@@ -66,6 +66,7 @@ void NodeImpl::become_follower(Term term, NodeId leader, RoleChangeReason reason
   progress_.clear();
   uncommitted_bytes_ = 0;
   appends_pending_ = false;
+  own_vote_pending_ = false;
   heartbeat_deadline_ = kTimeNever;
   quorum_deadline_ = kTimeNever;
   reset_election_timer();
@@ -94,17 +95,27 @@ void NodeImpl::become_candidate(RoleChangeReason reason) {
 
 void NodeImpl::request_votes(bool pre_vote) {
   std::ranges::fill(ballots_, Ballot::kNone);
-  const auto self = std::ranges::lower_bound(config_.voters, config_.id) - config_.voters.begin();
-  ballots_[static_cast<std::size_t>(self)] = Ballot::kGranted;
   const Term term = pre_vote ? term_.next() : term_;
   const VoteRequest request{log_.last_index(), log_.last_term(), pre_vote};
   for (const NodeId voter : config_.voters) {
     if (voter == config_.id) continue;
-    // A real request goes out only after our own vote is durable: a crash
-    // between the two must not let us vote again in this term.
-    send(voter, request, /*after_persist=*/!pre_vote, term);
+    // Requests go out at once, in parallel with persisting our own vote
+    // (thesis §10.2.1's reasoning for appends applies): only counting the
+    // vote must wait until it is durable, which count_own_vote() does.
+    send(voter, request, /*after_persist=*/false, term);
   }
-  tally_votes();  // A single-node cluster wins at once.
+  if (pre_vote) {
+    count_own_vote();  // A pre-vote promises nothing, so nothing to persist.
+  } else {
+    own_vote_pending_ = true;  // Counted in advance(), once durable.
+  }
+}
+
+void NodeImpl::count_own_vote() {
+  const auto self = std::ranges::lower_bound(config_.voters, config_.id) - config_.voters.begin();
+  ballots_[static_cast<std::size_t>(self)] = Ballot::kGranted;
+  own_vote_pending_ = false;
+  tally_votes();  // A single-node cluster wins here.
 }
 
 void NodeImpl::become_leader() {
@@ -146,7 +157,9 @@ void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& re
   // future term would make the requester adopt a term nobody campaigned in.
   const Term refusal_term = pre_vote ? term_ : message.term;
   if (!can_vote) {
-    reply_vote(message, pre_vote, VoteDenial::kAlreadyVoted, refusal_term);
+    // A pre-vote must name a newer term than ours; a vote, an unclaimed one.
+    const VoteDenial denial = pre_vote ? VoteDenial::kStaleTerm : VoteDenial::kAlreadyVoted;
+    reply_vote(message, pre_vote, denial, refusal_term);
     return;
   }
   // §5.4.1: only vote for a candidate whose log is at least as up to date.
@@ -162,6 +175,16 @@ void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& re
     reset_election_timer();
   }
   reply_vote(message, pre_vote, VoteDenial::kNone, message.term);
+  if (pre_vote && role_ == Role::kPreCandidate && message.from < config_.id) {
+    // Two pre-candidates at once (typically followers that saw the leader's
+    // connection reset together) would both win their pre-votes and split
+    // the real vote, costing a whole election timeout. A deterministic
+    // tie-break avoids it: the higher id gives way. Pre-votes promise
+    // nothing, so this affects liveness only, never safety.
+    const Time deadline = election_deadline_;
+    become_follower(term_, NodeId::none(), RoleChangeReason::kYielded);
+    election_deadline_ = deadline;
+  }
 }
 
 void NodeImpl::reply_vote(const Message& request, bool pre_vote, VoteDenial denial,

@@ -80,6 +80,7 @@ class NodeImpl {
   void reply_vote(const Message& request, bool pre_vote, VoteDenial denial, Term reply_term);
   void handle_vote_reply(const Message& message, const VoteReply& reply);
   void tally_votes();
+  void count_own_vote();
   void check_quorum();
 
   // ---- node_replication.cc ----
@@ -117,6 +118,9 @@ class NodeImpl {
   Time leader_contact_;
   // Candidate: one ballot per voter, in config_.voters order.
   std::vector<Ballot> ballots_;
+  // Candidate: our vote for ourselves is not durable yet, so it is not counted:
+  // a crash before the persist must leave us free to vote for another.
+  bool own_vote_pending_ = false;
 
   // Leader only.
   Time heartbeat_deadline_ = kTimeNever;

@@ -17,7 +17,7 @@ Progress& NodeImpl::progress_of(NodeId id) {
 
 Index NodeImpl::append_as_leader(EntryType type, Payload&& payload) {
   RAFT_ASSERT(role_ == Role::kLeader);
-  uncommitted_bytes_ += payload.size();
+  uncommitted_bytes_ += payload.size() + Entry::kHeaderBytes;
   const Index index = log_.append(Entry{term_, log_.last_index().next(), type, std::move(payload)});
   // Sent at the next ready(): proposals made in between share one message.
   appends_pending_ = true;

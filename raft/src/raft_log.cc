@@ -39,6 +39,9 @@ Result<Term> RaftLog::term(Index index) const {
 }
 
 bool RaftLog::match_term(Index index, Term term) const {
+  // Past the end is the common miss (a follower receiving new entries): answer
+  // it before term() builds an error message nobody reads.
+  if (index > last_index()) return false;
   const Result<Term> ours = this->term(index);
   return ours.ok() && *ours == term;
 }
@@ -133,11 +136,17 @@ Status RaftLog::slice(Index from, Index to, std::size_t bytes_max, std::vector<E
   return {};
 }
 
-void RaftLog::take_unstable(std::vector<Entry>& out) {
+void RaftLog::copy_unstable(std::vector<Entry>& out) const {
   RAFT_ASSERT(out.empty());
-  const Index next = last_index().next();
-  out.swap(unstable_);
-  unstable_offset_ = next;
+  out.assign(unstable_.begin(), unstable_.end());
+}
+
+void RaftLog::mark_stable(Index last) {
+  RAFT_ASSERT_MSG(!unstable_.empty() && unstable_.back().index == last,
+                  "entries were appended between ready() and advance()");
+  RAFT_DASSERT(stable_->last_index() == last);
+  unstable_.clear();
+  unstable_offset_ = last.next();
 }
 
 }  // namespace raft::detail

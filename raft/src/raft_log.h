@@ -62,10 +62,13 @@ class RaftLog {
                              std::vector<Entry>& out) const;
 
   [[nodiscard]] bool has_unstable() const { return !unstable_.empty(); }
-  /// Hands the unpersisted entries to `out` (swapping buffers) and treats them
-  /// as persisted from now on: the driver writes them before anything else
-  /// reads the log (the Ready contract).
-  void take_unstable(std::vector<Entry>& out);
+  /// Copies the unpersisted entries to `out` (cheap: payloads are shared).
+  /// They stay readable here until mark_stable(), so the log reads right even
+  /// between Node::ready() and Node::advance().
+  void copy_unstable(std::vector<Entry>& out) const;
+  /// The driver persisted every entry up to `last` (the end of the unstable
+  /// entries it was handed); from now on storage serves them.
+  void mark_stable(Index last);
   /// Index of the last entry known to be persisted.
   [[nodiscard]] Index persisted_index() const { return unstable_offset_.prev(); }
 

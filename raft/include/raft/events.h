@@ -31,6 +31,7 @@ enum class RoleChangeReason : std::uint8_t {
   kHigherTerm,           ///< Saw a newer term (§5.1).
   kLeaderDiscovered,     ///< A (pre-)candidate heard from the leader of its term.
   kCheckQuorum,          ///< A leader lost contact with a majority (thesis §6.2).
+  kYielded,              ///< A pre-candidate gave way to a concurrent one with a lower id.
 };
 [[nodiscard]] std::string_view to_string(RoleChangeReason reason) noexcept;
 
