@@ -49,6 +49,7 @@ ClusterState::ClusterState(const Scenario& spec, const Cluster::Options& opts)
     link_overrides[{link.from.value(), link.to.value()}] = link.link;
   }
   cut.assign(static_cast<std::size_t>(cluster.size) * cluster.size, 0);
+  last_arrival.assign(cut.size(), Time{});
 
   hosts.resize(cluster.size);
   for (std::uint32_t i = 0; i < cluster.size; ++i) {
@@ -134,10 +135,14 @@ void ClusterState::dispatch(const QueuedEvent& event) {
       }
       return;
     case EventType::kPeerDown:
-      if (Host* h = host_of(); h != nullptr && h->up() && !h->paused && !h->in_flight) {
-        h->node->tick(local_time(*h));
-        h->node->peer_down(NodeId{event.aux});
-        drive(*h);
+      if (Host* h = host_of(); h != nullptr && h->up()) {
+        if (h->paused || h->in_flight) {
+          h->inbox.emplace_back(PeerDownNotice{NodeId{event.aux}});
+        } else {
+          h->node->tick(local_time(*h));
+          h->node->peer_down(NodeId{event.aux});
+          drive(*h);
+        }
       }
       return;
     case EventType::kFault:
@@ -151,6 +156,7 @@ void ClusterState::dispatch(const QueuedEvent& event) {
         set_service(*h, h->service == ServiceRecord::Phase::kStarting
                             ? ServiceRecord::Phase::kLoading
                             : ServiceRecord::Phase::kServing);
+        drive(*h);  // Serve what was held.
       }
       return;
     case EventType::kClientTick:

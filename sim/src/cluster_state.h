@@ -75,6 +75,12 @@ struct ClientReply {
   Term term;
 };
 
+/// The transport lost its connection to `peer`.
+struct PeerDownNotice {
+  NodeId peer;
+};
+using InboxItem = std::variant<Message, PeerDownNotice>;
+
 /// A request a leader proposed and will answer when it applies.
 struct PendingRequest {
   std::uint32_t client = 0;
@@ -93,7 +99,9 @@ struct Host {
   std::optional<Node> node;
   KvStore kv;
 
-  std::deque<Message> inbox;  // Arrived while busy (fsync) or paused.
+  // Messages and connection resets that arrived while the host was busy
+  // (fsync) or paused, in arrival order.
+  std::deque<InboxItem> inbox;
   std::deque<ClientRequest> client_inbox;
   std::optional<Ready> in_flight;  // Waiting for its fsync.
   bool disk_done = false;          // The fsync finished while paused.
@@ -111,6 +119,9 @@ struct Host {
   ServiceRecord::Phase service = ServiceRecord::Phase::kStopped;
   std::uint64_t service_generation = 0;
   std::map<Index, PendingRequest> pending;
+  // Requests that reached a leader still starting or loading: answered once
+  // it serves, refused if it loses leadership first.
+  std::deque<ClientRequest> held;
 
   [[nodiscard]] bool up() const noexcept { return process == Process::kUp; }
 };
@@ -217,6 +228,10 @@ struct ClusterState {
   LinkSpec defaults;
   std::map<std::pair<std::uint64_t, std::uint64_t>, LinkSpec> link_overrides;
   std::vector<std::uint8_t> cut;  // cut[from * n + to]: partitioned.
+  // last_arrival[from * n + to]: when the latest message sent on that link
+  // arrives. A connection reset travels behind the data sent before it (TCP
+  // keeps order within a connection), so it is reported no earlier.
+  std::vector<Time> last_arrival;
   std::uint64_t next_message_id = 1;
   std::vector<std::optional<Message>> message_slots;
   std::vector<std::uint64_t> message_ids;

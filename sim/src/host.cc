@@ -48,7 +48,19 @@ void ClusterState::crash(Host& h, bool silent) {
     h.pending.clear();  // A vanished machine answers nobody: its clients time out.
   } else {
     fail_pending(h, "connection reset; outcome unknown");
+    for (const ClientRequest& request : h.held) {
+      reply(h, ClientReply{request.client,
+                           request.serial,
+                           ClientReply::Kind::kRefused,
+                           h.id,
+                           {},
+                           {},
+                           "connection reset before the request was served",
+                           {},
+                           {}});
+    }
   }
+  h.held.clear();
   set_service(h, ServiceRecord::Phase::kStopped);
   h.process = silent ? Host::Process::kMachineLost : Host::Process::kCrashed;
   h.paused = false;
@@ -66,7 +78,9 @@ void ClusterState::crash(Host& h, bool silent) {
   // transport sees the connection reset about one link latency later.
   for (Host& peer : hosts) {
     if (peer.id == h.id || !peer.up()) continue;
-    const Time when = now + link(h.id, peer.id).latency.sample(prng);
+    const Time latest =
+        last_arrival[(h.id.value() - 1) * scenario.cluster.size + (peer.id.value() - 1)];
+    const Time when = std::max(now + link(h.id, peer.id).latency.sample(prng), latest);
     schedule_host(peer, when, EventType::kPeerDown, 0, static_cast<std::uint32_t>(h.id.value()));
   }
 }
@@ -74,7 +88,7 @@ void ClusterState::crash(Host& h, bool silent) {
 void ClusterState::restart(Host& h) {
   RAFT_ASSERT(!h.up());
   ++h.incarnation;
-  checker.on_restart(h.id);
+  checker.on_restart(h.id, h.disk.hard_state());
   start_node(h);
   drive(h);
 }
@@ -98,16 +112,23 @@ void ClusterState::resume(Host& h) {
 // The driver loop.
 
 void ClusterState::drive(Host& h) {
-  if (!h.up() || h.paused) return;
+  // A host waiting for its fsync does nothing else (a synchronous Raft loop);
+  // finish_ready() drives it again when the disk is done.
+  if (!h.up() || h.paused || h.in_flight) return;
   Node& node = *h.node;
   node.tick(local_time(h));
   handle_ready(h);
   // Work that arrived while the host was busy, in arrival order.
   while (!h.in_flight && (!h.inbox.empty() || !h.client_inbox.empty())) {
     if (!h.inbox.empty()) {
-      Message message = std::move(h.inbox.front());
+      InboxItem item = std::move(h.inbox.front());
       h.inbox.pop_front();
-      step_message(h, std::move(message));
+      if (auto* message = std::get_if<Message>(&item)) {
+        step_message(h, std::move(*message));
+      } else {
+        node.tick(local_time(h));
+        node.peer_down(std::get<PeerDownNotice>(item).peer);
+      }
     } else {
       ClientRequest request = std::move(h.client_inbox.front());
       h.client_inbox.pop_front();
@@ -160,6 +181,7 @@ void ClusterState::finish_ready(Host& h) {
   Ready ready = std::move(*h.in_flight);
   h.in_flight.reset();
   h.disk.persist(ready);  // Now durable.
+  if (ready.hard_state && options.check_safety) checker.on_durable(now, h.id, *ready.hard_state);
   for (Message& message : ready.messages_after_persist) send_message(std::move(message));
   apply_entries(h, ready.committed);
   h.node->advance(std::move(ready));
@@ -234,6 +256,25 @@ void ClusterState::set_service(Host& h, ServiceRecord::Phase phase) {
   h.service = phase;
   ++h.service_generation;
   record(h.id, ServiceRecord{phase});
+  if (phase == ServiceRecord::Phase::kServing || phase == ServiceRecord::Phase::kStopped) {
+    std::deque<ClientRequest> held = std::move(h.held);
+    h.held.clear();
+    for (ClientRequest& request : held) {
+      if (phase == ServiceRecord::Phase::kServing) {
+        h.client_inbox.push_back(std::move(request));  // drive() serves them in order.
+      } else if (h.up()) {
+        reply(h, ClientReply{request.client,
+                             request.serial,
+                             ClientReply::Kind::kNotLeader,
+                             h.id,
+                             h.node ? h.node->leader() : NodeId{},
+                             {},
+                             "not the leader",
+                             {},
+                             {}});
+      }
+    }
+  }
   const StandbySpec& standby = scenario.standby;
   Duration wait{};
   if (phase == ServiceRecord::Phase::kStarting) {
@@ -283,16 +324,9 @@ void ClusterState::handle_request(Host& h, ClientRequest request) {
     return;
   }
   if (h.service != ServiceRecord::Phase::kServing) {
-    reply(h, ClientReply{request.client,
-                         request.serial,
-                         ClientReply::Kind::kUnavailable,
-                         h.id,
-                         {},
-                         {},
-                         h.service == ServiceRecord::Phase::kLoading ? "leader still loading state"
-                                                                     : "leader service starting",
-                         {},
-                         {}});
+    // A standby that is still starting or loading accepts the connection but
+    // answers only when it serves: the client waits (and may time out).
+    h.held.push_back(std::move(request));
     return;
   }
   Result<Index> index = node.propose(request.command.encode());

@@ -30,6 +30,13 @@ std::uint32_t entry_count(const Message& message) {
 }  // namespace
 
 void ClusterState::send_message(Message message) {
+  if (options.mutation == Mutation::kDoubleVote) {
+    if (auto* vote = std::get_if<VoteReply>(&message.body);
+        vote != nullptr && !vote->pre_vote && vote->denial == VoteDenial::kAlreadyVoted) {
+      vote->granted = true;  // The mutant votes a second time in this term.
+      vote->denial = VoteDenial::kNone;
+    }
+  }
   const std::uint64_t id = next_message_id++;
   MessageRecord sent{id,
                      message.from,
@@ -64,6 +71,9 @@ void ClusterState::send_message(Message message) {
     message_slots[slot] = copy + 1 < copies ? message : std::move(message);
     message_ids[slot] = id;
     const Time arrival = now + spec.latency.sample(prng);
+    Time& latest = last_arrival[(message_slots[slot]->from.value() - 1) * scenario.cluster.size +
+                                (message_slots[slot]->to.value() - 1)];
+    latest = std::max(latest, arrival);
     schedule(arrival, EventType::kDeliver,
              static_cast<std::uint32_t>(message_slots[slot]->to.value()), slot);
   }

@@ -102,7 +102,7 @@ std::string summary_json(const RunResult& result) {
   return json.dump();
 }
 
-std::string format_violation_report(const RunResult& result) {
+std::string format_violation_report(const RunResult& result, const std::string& replay) {
   std::string out;
   out += fmt::format("SAFETY VIOLATION  seed={}  scenario={}\n", result.scenario.seed,
                      result.scenario.name);
@@ -112,7 +112,7 @@ std::string format_violation_report(const RunResult& result) {
   }
   out += "last events:\n";
   for (const TraceEvent& event : result.recent) out += "  " + describe(event) + "\n";
-  out += fmt::format("replay: {}\n", replay_command(result.scenario));
+  out += fmt::format("replay: {}\n", replay.empty() ? replay_command(result.scenario) : replay);
   return out;
 }
 

@@ -35,6 +35,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   Cluster::Options cluster_options;
   cluster_options.trace.keep_events = options.keep_events;
   cluster_options.trace.keep_messages = options.keep_messages;
+  cluster_options.mutation = options.mutation;
   Cluster cluster{scenario, cluster_options};
   RunResult result;
   result.scenario = scenario;

@@ -89,22 +89,26 @@ void StateChecker::on_event(Time now, const Node& node_state, const Event& event
       fail(now, node, "Monotone Commit",
            fmt::format("commit index went from {} to {}", commit->from, commit->to));
     }
-    check_commit(now, node_state, std::max(commit->from, state.commit), commit->to);
+    check_commit(now, node_state, event.term, std::max(commit->from, state.commit), commit->to);
     state.commit = std::max(state.commit, commit->to);
   }
 }
 
-void StateChecker::check_commit(Time now, const Node& node, Index from, Index to) {
+void StateChecker::check_commit(Time now, const Node& node, Term term_now, Index from, Index to) {
   // State Machine Safety (§5.4.3) on the commit side: once any node commits an
   // entry at an index, every node commits the same entry (same term) there.
   for (Index index = from.next(); index <= to; index = index.next()) {
     const Result<Term> term = node.log_term(index);
     if (!term.ok()) continue;  // Compacted: checked when it was committed.
     const std::size_t slot = index.value() - 1;
-    if (committed_terms_.size() <= slot) committed_terms_.resize(slot + 1);
+    if (committed_terms_.size() <= slot) {
+      committed_terms_.resize(slot + 1);
+      committed_in_.resize(slot + 1);
+    }
     Term& known = committed_terms_[slot];
     if (known == Term{}) {
       known = *term;
+      committed_in_[slot] = term_now;
     } else if (known != *term) {
       fail(now, node.id(), "State Machine Safety",
            fmt::format("committed entry {} has term {} here but term {} elsewhere", index, *term,
@@ -115,10 +119,12 @@ void StateChecker::check_commit(Time now, const Node& node, Index from, Index to
 
 void StateChecker::check_leader_completeness(Time now, const Node& node) {
   // Leader Completeness (§5.4.1): a leader's log contains every entry
-  // committed in earlier terms.
+  // committed in earlier terms. Entries committed in its own term or later
+  // do not count: a candidate slow to count its votes may win an old term
+  // after a newer one committed entries (it then commits nothing).
   for (std::size_t slot = 0; slot < committed_terms_.size(); ++slot) {
     const Term known = committed_terms_[slot];
-    if (known == Term{}) continue;
+    if (known == Term{} || committed_in_[slot] >= node.term()) continue;
     const Index index{slot + 1};
     if (index < node.first_index()) continue;
     const Result<Term> term = node.log_term(index);
@@ -155,10 +161,25 @@ void StateChecker::on_acknowledged(Time now, NodeId node, Index index, Term term
   }
 }
 
-void StateChecker::on_restart(NodeId node) {
-  // Term and votes are durable and stay; the commit index may restart lower
-  // (it is re-learned from the leader), which is not a regression.
-  per_node(node).commit = Index{};
+void StateChecker::on_durable(Time now, NodeId node, const HardState& state) {
+  if (!state.vote.valid()) return;
+  // §5.2 as the disk sees it: one vote per term, even across crashes.
+  auto [it, inserted] = per_node(node).durable_votes.try_emplace(state.term, state.vote);
+  if (!inserted && it->second != state.vote) {
+    fail(now, node, "One Vote Per Term",
+         fmt::format("persisted votes for {} and for {} in term {}", it->second, state.vote,
+                     state.term));
+  }
+}
+
+void StateChecker::on_restart(NodeId node, const HardState& durable) {
+  // The commit index restarts from the disk and is re-learned from the
+  // leader, which is not a regression; a term or vote never persisted is
+  // legitimately forgotten.
+  PerNode& state = per_node(node);
+  state.term = durable.term;
+  state.commit = Index{};
+  state.votes.clear();
 }
 
 }  // namespace raft::sim

@@ -21,6 +21,15 @@ namespace detail {
 struct ClusterState;
 }
 
+/// Deliberate protocol bugs, injected by the driver, to prove that the
+/// checkers can fail (mutation testing). Never used outside tests.
+enum class Mutation : std::uint8_t {
+  kNone,
+  /// A voter that refused a vote because it already voted in that term sends
+  /// "granted" instead: as if the core could vote twice in a term (§5.2).
+  kDoubleVote,
+};
+
 /// Why a run stopped.
 enum class StopReason : std::uint8_t {
   kDuration,      ///< Reached the scenario's duration (or the requested time).
@@ -41,6 +50,7 @@ class Cluster {
     bool check_safety = true;
     /// Trace events kept for the failure report when a violation stops a run.
     std::size_t recent_events = 40;
+    Mutation mutation = Mutation::kNone;
   };
 
   /// Precondition: the scenario passed validate() (scenario_loader.h).

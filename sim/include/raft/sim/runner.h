@@ -21,6 +21,7 @@ struct RunOptions {
   bool keep_messages = true;  ///< Message records in the kept trace.
   bool check_linearizability = true;
   LinearizabilityOptions linearizability;
+  Mutation mutation = Mutation::kNone;  ///< Test-only (cluster.h).
 };
 
 struct RunResult {
@@ -59,6 +60,8 @@ void check_expectations(RunResult& result);
 [[nodiscard]] std::string summary_json(const RunResult& result);
 /// What to print when a safety property broke: the seed, the property, the
 /// last events and the replay command.
-[[nodiscard]] std::string format_violation_report(const RunResult& result);
+/// `replay` overrides the command shown (default: replay_command()).
+[[nodiscard]] std::string format_violation_report(const RunResult& result,
+                                                  const std::string& replay = {});
 
 }  // namespace raft::sim

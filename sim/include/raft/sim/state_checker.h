@@ -12,6 +12,7 @@
 
 #include "raft/entry.h"
 #include "raft/events.h"
+#include "raft/log_reader.h"
 #include "raft/node.h"
 #include "raft/types.h"
 
@@ -29,7 +30,8 @@ struct Violation {
 ///  - Election Safety: at most one leader per term (§5.2).
 ///  - Log Matching: entries with the same index and term have the same payload
 ///    and the same predecessor term, so (by induction) identical prefixes (§5.3).
-///  - Leader Completeness: a new leader holds every committed entry (§5.4.1).
+///  - Leader Completeness: the leader of term T holds every entry committed in
+///    a term before T (§5.4.1; a slow candidate may still win an old term).
 ///  - State Machine Safety: no two nodes commit or apply different entries at
 ///    one index (§5.4.3).
 ///  - Per node: term and commit never decrease; at most one vote per term,
@@ -47,8 +49,11 @@ class StateChecker {
   void on_apply(Time now, NodeId node, const Entry& entry);
   /// A client was told its write at (index, term) succeeded.
   void on_acknowledged(Time now, NodeId node, Index index, Term term, std::uint64_t op);
-  /// A node restarted: forget its volatile state (term and vote stay, they are durable).
-  void on_restart(NodeId node);
+  /// A node's hard state reached its disk (the fsync completed).
+  void on_durable(Time now, NodeId node, const HardState& state);
+  /// A node restarted from `durable` (what its disk kept): what it did but
+  /// never persisted before the crash is forgotten, as the node forgot it.
+  void on_restart(NodeId node, const HardState& durable);
 
   [[nodiscard]] bool ok() const noexcept { return violations_.empty(); }
   [[nodiscard]] const std::vector<Violation>& violations() const noexcept { return violations_; }
@@ -57,7 +62,8 @@ class StateChecker {
   struct PerNode {
     Term term;
     Index commit;
-    std::map<Term, NodeId> votes;  // Granted (non-pre) votes per term, durable.
+    std::map<Term, NodeId> votes;          // Granted in this incarnation.
+    std::map<Term, NodeId> durable_votes;  // Ever persisted, across restarts.
   };
   struct EntryFacts {
     Term prev_term;
@@ -65,12 +71,15 @@ class StateChecker {
     EntryType type = EntryType::kNormal;
   };
   void fail(Time now, NodeId node, std::string property, std::string detail);
-  void check_commit(Time now, const Node& node, Index from, Index to);
+  void check_commit(Time now, const Node& node, Term term, Index from, Index to);
   void check_leader_completeness(Time now, const Node& node);
   PerNode& per_node(NodeId node);
 
   std::map<Term, NodeId> leaders_;
   std::vector<Term> committed_terms_;  // committed_terms_[i - 1]: term of committed entry i.
+  // committed_in_[i - 1]: the term in which entry i was first committed (the
+  // term of the node that first reported it committed).
+  std::vector<Term> committed_in_;
   struct EntryKey {
     std::uint64_t index;
     std::uint64_t term;

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "raft/sim/swarm.h"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+namespace raft::sim {
+namespace {
+
+Duration between(Prng& prng, Duration min, Duration max) {
+  if (max <= min) return min;
+  return min + Duration{static_cast<Duration::rep>(
+                   prng.uniform(static_cast<std::uint64_t>((max - min).count())))};
+}
+
+// The fault kinds a seed may draw from; each seed enables its own subset.
+constexpr FaultKind kSwarmKinds[] = {
+    FaultKind::kCrash,         FaultKind::kMachineLoss,     FaultKind::kPause,
+    FaultKind::kPartition,     FaultKind::kPartitionOneWay, FaultKind::kIsolate,
+    FaultKind::kHeal,          FaultKind::kSlowDisk,        FaultKind::kClockDrift,
+    FaultKind::kNetworkChange,
+};
+
+NodeSelector pick_node(Prng& prng, std::uint32_t nodes) {
+  // Half the time aim at the leader: that is where the interesting bugs are.
+  if (prng.chance(0.5)) return {NodeSelector::Kind::kLeader, {}};
+  return {NodeSelector::Kind::kId, NodeId{1 + prng.uniform(nodes)}};
+}
+
+LinkSpec draw_link(Prng& prng, bool faulty) {
+  LinkSpec link;
+  const Duration max = between(prng, 2ms, 30ms);
+  link.latency = Distribution::uniform(1ms, max);
+  if (faulty) {
+    link.loss = prng.chance(0.6) ? prng.uniform_real() * 0.25 : 0.0;
+    link.duplicate = prng.chance(0.4) ? prng.uniform_real() * 0.1 : 0.0;
+  }
+  return link;
+}
+
+FaultSpec draw_fault(Prng& prng, FaultKind kind, Duration at, std::uint32_t nodes) {
+  FaultSpec fault;
+  fault.at = at;
+  fault.kind = kind;
+  fault.target = pick_node(prng, nodes);
+  switch (kind) {
+    case FaultKind::kCrash:
+    case FaultKind::kMachineLoss:
+      if (prng.chance(0.8)) fault.duration = between(prng, 100ms, 8s);
+      break;
+    case FaultKind::kPause:
+      fault.duration = between(prng, 50ms, 5s);
+      break;
+    case FaultKind::kPartition: {
+      // A random split into two or three groups; the leader often alone.
+      const std::uint32_t group_count = prng.chance(0.7) ? 2 : 3;
+      fault.groups.resize(group_count);
+      if (prng.chance(0.5)) fault.groups[0].push_back({NodeSelector::Kind::kLeader, {}});
+      for (std::uint32_t id = 1; id <= nodes; ++id) {
+        fault.groups[prng.uniform(group_count)].push_back({NodeSelector::Kind::kId, NodeId{id}});
+      }
+      break;
+    }
+    case FaultKind::kPartitionOneWay: {
+      fault.groups.resize(2);
+      fault.groups[0].push_back(fault.target);
+      for (std::uint32_t id = 1; id <= nodes; ++id) {
+        if (prng.chance(0.6)) fault.groups[1].push_back({NodeSelector::Kind::kId, NodeId{id}});
+      }
+      break;
+    }
+    case FaultKind::kSlowDisk:
+      fault.extra_latency = between(prng, 10ms, 2s);
+      fault.duration = between(prng, 1s, 10s);
+      break;
+    case FaultKind::kClockDrift:
+      fault.clock_rate = 0.9 + prng.uniform_real() * 0.2;
+      break;
+    case FaultKind::kNetworkChange:
+      fault.network = draw_link(prng, /*faulty=*/true);
+      break;
+    default:
+      break;
+  }
+  return fault;
+}
+
+std::string describe_mix(const Scenario& scenario) {
+  std::string kinds;
+  std::vector<FaultKind> seen;
+  for (const FaultSpec& fault : scenario.faults) {
+    if (std::ranges::find(seen, fault.kind) != seen.end()) continue;
+    seen.push_back(fault.kind);
+    if (!kinds.empty()) kinds += "+";
+    kinds += to_string(fault.kind);
+  }
+  return fmt::format("loss {:.0f}%, dup {:.0f}%, latency {}, {} faults ({}){}{}{}",
+                     scenario.network.defaults.loss * 100,
+                     scenario.network.defaults.duplicate * 100,
+                     scenario.network.defaults.latency.to_string(), scenario.faults.size(), kinds,
+                     scenario.cluster.pre_vote ? "" : ", no pre-vote",
+                     scenario.cluster.check_quorum ? "" : ", no check-quorum",
+                     scenario.cluster.fast_failover ? "" : ", no fast failover");
+}
+
+}  // namespace
+
+Scenario swarm_scenario(std::uint64_t seed, const SwarmOptions& options) {
+  RAFT_ASSERT(options.duration > options.healed);
+  Prng prng{seed ^ 0x5eed5eed5eed5eedULL};
+  Scenario scenario;
+  scenario.name = "swarm";
+  scenario.seed = seed;
+  scenario.duration = options.duration;
+  scenario.cluster.size = options.nodes;
+  scenario.cluster.pre_vote = prng.chance(0.8);
+  scenario.cluster.check_quorum = prng.chance(0.8);
+  scenario.cluster.fast_failover = prng.chance(0.7);
+  scenario.cluster.inflight_messages_max = prng.chance(0.3) ? 1 + prng.uniform(4) : 256;
+  scenario.network.defaults = draw_link(prng, /*faulty=*/prng.chance(0.7));
+  if (prng.chance(0.5)) {
+    scenario.disk.fsync = Distribution::exponential(between(prng, 100us, 5ms));
+  }
+
+  ClientSpec clients;
+  clients.count = 2;
+  clients.interval = 200ms;
+  clients.timeout = 1s;
+  clients.read_ratio = 0.5;
+  clients.keys = 3;
+  clients.retry.policy = RetrySpec::Policy::kFixed;
+  clients.retry.base = 100ms;
+  scenario.clients.push_back(clients);
+
+  // Each seed enables its own subset of fault kinds (swarm testing).
+  std::vector<FaultKind> enabled;
+  for (const FaultKind kind : kSwarmKinds) {
+    if (prng.chance(0.5)) enabled.push_back(kind);
+  }
+  if (enabled.empty()) enabled.push_back(FaultKind::kCrash);
+  const Duration faulty = options.duration - options.healed;
+  const std::uint64_t fault_count = 1 + prng.uniform(30);
+  for (std::uint64_t i = 0; i < fault_count; ++i) {
+    const FaultKind kind = enabled[prng.uniform(enabled.size())];
+    scenario.faults.push_back(draw_fault(prng, kind, between(prng, 500ms, faulty), options.nodes));
+  }
+  std::ranges::stable_sort(scenario.faults, {}, &FaultSpec::at);
+  scenario.description = describe_mix(scenario);
+
+  // The healed phase: everything back to normal, then liveness is required.
+  const auto heal_all = [&](FaultKind kind, NodeId node) {
+    FaultSpec fault;
+    fault.at = faulty;
+    fault.kind = kind;
+    fault.target = {NodeSelector::Kind::kId, node};
+    if (kind == FaultKind::kNetworkChange) fault.network = draw_link(prng, /*faulty=*/false);
+    scenario.faults.push_back(fault);
+  };
+  heal_all(FaultKind::kHeal, NodeId{});
+  heal_all(FaultKind::kNetworkChange, NodeId{});
+  for (std::uint32_t id = 1; id <= options.nodes; ++id) {
+    heal_all(FaultKind::kRestart, NodeId{id});
+    heal_all(FaultKind::kResume, NodeId{id});
+    heal_all(FaultKind::kDiskRecovered, NodeId{id});
+  }
+  return scenario;
+}
+
+std::string describe_swarm(const Scenario& scenario) { return scenario.description; }
+
+SwarmOutcome run_swarm_seed(std::uint64_t seed, const SwarmOptions& options) {
+  const Scenario scenario = swarm_scenario(seed, options);
+  RunOptions run;
+  run.keep_events = false;
+  run.mutation = options.mutation;
+  const RunResult result = run_scenario(scenario, run);
+  SwarmOutcome outcome;
+  outcome.seed = seed;
+  outcome.trace_hash = result.trace_hash;
+  outcome.events = result.events_processed;
+  const auto fail = [&](std::string what) {
+    outcome.passed = false;
+    outcome.failure = std::move(what);
+  };
+  if (!result.violations.empty()) {
+    fail(fmt::format("{}: {}", result.violations.front().property,
+                     result.violations.front().detail));
+  } else if (result.stop == StopReason::kEventsMax || result.stop == StopReason::kStorageError) {
+    fail(fmt::format("run stopped early: {}", to_string(result.stop)));
+  } else if (result.linearizability.verdict == LinearizabilityResult::Verdict::kNotLinearizable) {
+    fail(fmt::format("history not linearizable (key {})", result.linearizability.key));
+  } else {
+    // Liveness: once healed, the cluster must elect a leader and commit writes.
+    const Time healed = Time{} + (options.duration - options.healed);
+    const bool wrote = std::ranges::any_of(result.history, [&](const Operation& op) {
+      return op.invoke >= healed && op.outcome == OpOutcome::kOk && op.kind == OpKind::kWrite;
+    });
+    if (!wrote) fail("liveness: no write succeeded in the healed phase");
+  }
+  if (!outcome.passed) {
+    const std::string replay =
+        fmt::format("raftsim check --first-seed {} --seeds 1 --nodes {}{}", seed, options.nodes,
+                    options.mutation == Mutation::kDoubleVote ? " --mutation double-vote" : "");
+    outcome.report = fmt::format("seed {} FAILED: {}\n  faults: {}\n", seed, outcome.failure,
+                                 describe_swarm(scenario));
+    outcome.report += result.violations.empty() ? fmt::format("replay: {}\n", replay)
+                                                : format_violation_report(result, replay);
+  }
+  return outcome;
+}
+
+}  // namespace raft::sim
