@@ -23,7 +23,7 @@ CMAKE_ARGS   ?=
 # Extra arguments for ctest, e.g. CTEST_ARGS='-R Paper -V'.
 CTEST_ARGS   ?=
 # What `make run` runs.
-RUN_CMD      ?= $(BUILD_DIR)/examples/election_timeline/election_timeline
+RUN_CMD      ?= $(BUILD_DIR)/bin/raftsim run sim/scenarios/coordinator-failover.yaml
 # Benchmarks `make bench` runs; empty means every $(BUILD_DIR)/bench/*_bench, found after the
 # build. BENCH_ARGS go to each, e.g. BENCH_ARGS='--benchmark_filter=Propose'.
 BENCHES      ?=
