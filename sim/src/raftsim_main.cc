@@ -111,7 +111,7 @@ int run_command(const ScenarioArgs& args, bool json, const std::string& trace_fi
   if (!scenario) return kExitBadInput;
   const RunResult result = run_scenario(*scenario);
   if (!trace_file.empty() && !write_file(trace_file, [&](std::ostream& out) {
-        for (const TraceEvent& event : result.events) out << describe(event) << '\n';
+        for (const TraceEvent& event : result.events) out << to_json_line(event) << '\n';
       })) {
     return kExitBadInput;
   }
@@ -259,7 +259,7 @@ int main(int argc, char** argv) {
   add_scenario_args(*run, run_args);
   run->add_flag("--json", json, "Print the summary as one JSON object");
   run->add_flag("--no-timeline", no_timeline, "Print only the summary");
-  run->add_option("--trace", trace_file, "Write every event to FILE, one per line");
+  run->add_option("--trace", trace_file, "Write every event to FILE as JSON lines");
   run->add_option("--chrome", chrome_file, "Write a Chrome trace-event JSON file (Perfetto)");
   run->add_option("--html", html_file, "Write a self-contained HTML timeline");
 

@@ -4,9 +4,11 @@
 // ranges; etcd's timings give what Raft's math predicts.
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "raft/sim/runner.h"
 #include "raft/sim/scenario_loader.h"
@@ -132,11 +134,32 @@ TEST(FastFailover, KilledLeaderIsReplacedWithinTensOfMilliseconds) {
   for (std::uint64_t seed = 1; seed <= 100; ++seed) {
     scenario.seed = seed;
     const RunResult result = run_scenario(scenario);
-    ASSERT_TRUE(result.passed()) << format_summary(result);
+    ASSERT_TRUE(result.violations.empty()) << format_violation_report(result);
+    ASSERT_EQ(result.linearizability.verdict, LinearizabilityResult::Verdict::kLinearizable);
     election.push_back(ms(result.metrics.election));
   }
-  EXPECT_LT(percentile(election, 50), 100);
-  EXPECT_LT(percentile(election, 50), ms(scenario.cluster.election_timeout_min) / 5);
+  // A rare split vote (two followers whose pre-votes crossed before either
+  // could yield) still costs an election timeout, so bound p90, not the max.
+  EXPECT_LT(percentile(election, 50), 50);
+  EXPECT_LT(percentile(election, 90), 100);
+}
+
+// `raftsim run --trace FILE`: every event is one JSON object on one line.
+TEST(TraceJson, EveryEventIsOneJsonObjectWithTimeNodeAndKind) {
+  const RunResult result = run_scenario(load_or_die("pause-leader.yaml"));
+  ASSERT_FALSE(result.events.empty());
+  std::map<std::string, int> kinds;
+  for (const TraceEvent& event : result.events) {
+    const std::string line = to_json_line(event);
+    ASSERT_EQ(line.find('\n'), std::string::npos);
+    const nlohmann::json json = nlohmann::json::parse(line);
+    ASSERT_TRUE(json.contains("time_ms"));
+    ASSERT_TRUE(json.contains("node"));
+    ++kinds[json.at("kind").get<std::string>()];
+  }
+  for (const char* kind : {"node", "message", "fault", "client", "service"}) {
+    EXPECT_GT(kinds[kind], 0) << kind;
+  }
 }
 
 }  // namespace

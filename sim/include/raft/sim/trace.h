@@ -132,6 +132,9 @@ class Trace {
 /// One line for a trace event, e.g. "1234.567 n3 follower -> candidate (election timeout)".
 [[nodiscard]] std::string describe(const TraceEvent& event);
 
+/// One JSON object on one line (`raftsim run --trace FILE` writes these).
+[[nodiscard]] std::string to_json_line(const TraceEvent& event);
+
 /// The trace hash as 16 hex digits.
 [[nodiscard]] std::string format_hash(std::uint64_t hash);
 

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: Apache-2.0
+// Trace events as JSON objects, one per line (`raftsim run --trace FILE`), for
+// jq, notebooks and other tools.
+#include <nlohmann/json.hpp>
+
+#include "raft/format.h"
+#include "raft/sim/trace.h"
+
+namespace raft::sim {
+namespace {
+
+template <class... Handlers>
+struct Overloaded : Handlers... {
+  using Handlers::operator()...;
+};
+template <class... Handlers>
+Overloaded(Handlers...) -> Overloaded<Handlers...>;
+
+nlohmann::json node_event(const NodeRecord& record) {
+  nlohmann::json json = {{"kind", "node"}, {"term", record.term.value()}};
+  std::visit(Overloaded{
+                 [&](const RoleChanged& e) {
+                   json["event"] = "role";
+                   json["from"] = to_string(e.from);
+                   json["to"] = to_string(e.to);
+                   json["reason"] = to_string(e.reason);
+                 },
+                 [&](const TermChanged& e) {
+                   json["event"] = "term";
+                   json["from"] = e.from.value();
+                   json["to"] = e.to.value();
+                 },
+                 [&](const VoteCast& e) {
+                   json["event"] = "vote";
+                   json["candidate"] = e.candidate.value();
+                   json["vote_term"] = e.term.value();
+                   json["pre_vote"] = e.pre_vote;
+                   json["granted"] = e.granted;
+                   if (!e.granted) json["denial"] = to_string(e.denial);
+                 },
+                 [&](const LeaderChanged& e) {
+                   json["event"] = "leader";
+                   json["leader"] = e.leader.value();
+                 },
+                 [&](const CommitAdvanced& e) {
+                   json["event"] = "commit";
+                   json["from"] = e.from.value();
+                   json["to"] = e.to.value();
+                 },
+             },
+             record.event);
+  return json;
+}
+
+const char* fate_name(MessageRecord::Fate fate) {
+  switch (fate) {
+    case MessageRecord::Fate::kSent:
+      return "sent";
+    case MessageRecord::Fate::kDelivered:
+      return "delivered";
+    case MessageRecord::Fate::kLost:
+      return "lost";
+    case MessageRecord::Fate::kBlocked:
+      return "blocked";
+    case MessageRecord::Fate::kReceiverDown:
+      return "receiver-down";
+  }
+  return "?";
+}
+
+const char* phase_name(ClientRecord::Phase phase) {
+  switch (phase) {
+    case ClientRecord::Phase::kInvoke:
+      return "invoke";
+    case ClientRecord::Phase::kOk:
+      return "ok";
+    case ClientRecord::Phase::kFail:
+      return "fail";
+    case ClientRecord::Phase::kTimeout:
+      return "timeout";
+  }
+  return "?";
+}
+
+const char* service_name(ServiceRecord::Phase phase) {
+  switch (phase) {
+    case ServiceRecord::Phase::kStarting:
+      return "starting";
+    case ServiceRecord::Phase::kLoading:
+      return "loading";
+    case ServiceRecord::Phase::kServing:
+      return "serving";
+    case ServiceRecord::Phase::kStopped:
+      return "stopped";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string to_json_line(const TraceEvent& event) {
+  nlohmann::json json = std::visit(
+      Overloaded{
+          [](const NodeRecord& r) { return node_event(r); },
+          [](const MessageRecord& r) {
+            return nlohmann::json{{"kind", "message"},
+                                  {"id", r.id},
+                                  {"from", r.from.value()},
+                                  {"to", r.to.value()},
+                                  {"type", message_type_name(r.type)},
+                                  {"term", r.term.value()},
+                                  {"entries", r.entries},
+                                  {"fate", fate_name(r.fate)}};
+          },
+          [](const FaultRecord& r) {
+            nlohmann::json nodes = nlohmann::json::array();
+            for (const NodeId node : r.nodes) nodes.push_back(node.value());
+            return nlohmann::json{{"kind", "fault"},
+                                  {"fault", to_string(r.kind)},
+                                  {"nodes", nodes},
+                                  {"groups", r.groups},
+                                  {"description", r.description}};
+          },
+          [](const ClientRecord& r) {
+            nlohmann::json json = {{"kind", "client"},
+                                   {"client", r.client},
+                                   {"op", r.op},
+                                   {"op_kind", r.kind == OpKind::kRead ? "read" : "write"},
+                                   {"phase", phase_name(r.phase)},
+                                   {"target", r.target.value()},
+                                   {"attempt", r.attempt},
+                                   {"key", r.key},
+                                   {"value", r.value}};
+            if (!r.error.empty()) json["error"] = r.error;
+            return json;
+          },
+          [](const ServiceRecord& r) {
+            return nlohmann::json{{"kind", "service"}, {"phase", service_name(r.phase)}};
+          },
+      },
+      event.body);
+  json["time_ms"] =
+      std::chrono::duration<double, std::milli>(event.time.time_since_epoch()).count();
+  json["node"] = event.node.value();
+  return json.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace raft::sim
