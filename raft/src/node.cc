@@ -155,7 +155,18 @@ void NodeImpl::step_term_rules(const Message& message, bool& handled) {
       }
       // A pre-vote changes no term (thesis §9.6); handle_vote_request decides.
       if (!vote_request->pre_vote) {
+        // Figure 2 resets a follower's timer only for a current leader's
+        // AppendEntries or a granted vote; adopting a candidate's term is
+        // neither. Resetting here would let candidates with stale logs keep
+        // postponing the followers that could win (seen as a liveness stall).
+        const bool was_follower = role_ == Role::kFollower;
+        const Time deadline = election_deadline_;
+        const RoleChangeReason reason = campaign_reason_;
         become_follower(message.term, NodeId::none(), RoleChangeReason::kHigherTerm);
+        if (was_follower) {
+          election_deadline_ = deadline;
+          campaign_reason_ = reason;
+        }
       }
       return;
     }
