@@ -83,8 +83,12 @@ void ClusterState::schedule_host(Host& host, Time time, EventType type, std::uin
 void ClusterState::record(NodeId node, TraceBody body) {
   TraceEvent event{now, node, std::move(body)};
   if (options.recent_events > 0) {
-    if (recent.size() == options.recent_events) recent.pop_front();
-    recent.push_back(event);
+    if (recent.size() < options.recent_events) {
+      recent.push_back(event);
+    } else {
+      recent[recent_next] = event;
+      recent_next = (recent_next + 1) % recent.size();
+    }
   }
   trace.record(std::move(event));
 }
@@ -137,7 +141,7 @@ void ClusterState::dispatch(const QueuedEvent& event) {
     case EventType::kPeerDown:
       if (Host* h = host_of(); h != nullptr && h->up()) {
         if (h->paused || h->in_flight) {
-          h->inbox.emplace_back(PeerDownNotice{NodeId{event.aux}});
+          h->inbox.push_back(InboxItem{{}, NodeId{event.aux}});
         } else {
           h->node->tick(local_time(*h));
           h->node->peer_down(NodeId{event.aux});
@@ -466,7 +470,13 @@ const History& Cluster::history() const noexcept { return state_->history; }
 const StateChecker& Cluster::checker() const noexcept { return state_->checker; }
 std::uint64_t Cluster::events_processed() const noexcept { return state_->events; }
 std::vector<TraceEvent> Cluster::recent_events() const {
-  return {state_->recent.begin(), state_->recent.end()};
+  const auto& ring = state_->recent;
+  std::vector<TraceEvent> ordered;
+  ordered.reserve(ring.size());
+  for (std::size_t i = 0; i < ring.size(); ++i) {
+    ordered.push_back(ring[(state_->recent_next + i) % ring.size()]);
+  }
+  return ordered;
 }
 NodeId Cluster::leader() const noexcept { return state_->current_leader(); }
 const Node* Cluster::node(NodeId id) const noexcept {

@@ -75,11 +75,13 @@ struct ClientReply {
   Term term;
 };
 
-/// The transport lost its connection to `peer`.
-struct PeerDownNotice {
-  NodeId peer;
+/// A message, or (when `peer_down` is set) the transport's report that the
+/// connection to that peer was reset. (Not a std::variant: GCC 12 warns
+/// falsely about moving a variant that holds one.)
+struct InboxItem {
+  Message message;
+  NodeId peer_down;
 };
-using InboxItem = std::variant<Message, PeerDownNotice>;
 
 /// A request a leader proposed and will answer when it applies.
 struct PendingRequest {
@@ -214,7 +216,11 @@ struct ClusterState {
   std::uint64_t events = 0;
   std::priority_queue<QueuedEvent, std::vector<QueuedEvent>, LaterFirst> queue;
   Trace trace;
-  std::deque<TraceEvent> recent;
+  // The last options.recent_events trace events, as a ring reused in place
+  // (recent_next is the oldest once the ring is full): a copy per event, no
+  // allocation once warm.
+  std::vector<TraceEvent> recent;
+  std::size_t recent_next = 0;
   History history;
   StateChecker checker;
   bool storage_failed = false;

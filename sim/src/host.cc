@@ -123,11 +123,11 @@ void ClusterState::drive(Host& h) {
     if (!h.inbox.empty()) {
       InboxItem item = std::move(h.inbox.front());
       h.inbox.pop_front();
-      if (auto* message = std::get_if<Message>(&item)) {
-        step_message(h, std::move(*message));
-      } else {
+      if (item.peer_down.valid()) {
         node.tick(local_time(h));
-        node.peer_down(std::get<PeerDownNotice>(item).peer);
+        node.peer_down(item.peer_down);
+      } else {
+        step_message(h, std::move(item.message));
       }
     } else {
       ClientRequest request = std::move(h.client_inbox.front());

@@ -103,7 +103,7 @@ void ClusterState::deliver(Host& host, std::uint64_t slot) {
   }
   record(message.to, arrived);
   if (host.paused || host.in_flight) {
-    host.inbox.push_back(std::move(message));
+    host.inbox.push_back(InboxItem{std::move(message), {}});
     return;
   }
   step_message(host, std::move(message));

@@ -776,7 +776,8 @@ class HtmlWriter {
       out_ << fmt::format(
           "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n",
           escape(time_text(moment.time)),
-          moment.time == fault ? std::string{} : escape("+" + duration_text(moment.time - fault)),
+          moment.time == fault ? std::string{}
+                                : escape(fmt::format("+{}", duration_text(moment.time - fault))),
           escape(moment.name), escape(moment.what));
     }
     out_ << "</table>\n";

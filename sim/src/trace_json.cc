@@ -122,7 +122,7 @@ std::string to_json_line(const TraceEvent& event) {
                                   {"description", r.description}};
           },
           [](const ClientRecord& r) {
-            nlohmann::json json = {{"kind", "client"},
+            nlohmann::json client = {{"kind", "client"},
                                    {"client", r.client},
                                    {"op", r.op},
                                    {"op_kind", r.kind == OpKind::kRead ? "read" : "write"},
@@ -131,8 +131,8 @@ std::string to_json_line(const TraceEvent& event) {
                                    {"attempt", r.attempt},
                                    {"key", r.key},
                                    {"value", r.value}};
-            if (!r.error.empty()) json["error"] = r.error;
-            return json;
+            if (!r.error.empty()) client["error"] = r.error;
+            return client;
           },
           [](const ServiceRecord& r) {
             return nlohmann::json{{"kind", "service"}, {"phase", service_name(r.phase)}};
