@@ -3,8 +3,8 @@
 // node (with crashes and pauses laid over them), the terms each node led, the
 // campaigns and the votes they got, faults, client attempts, service phases,
 // and the story of the failover (key moments, phases, how long the vote took).
-// Private to the renderers (timeline_ascii.cc, timeline_html.cc); defined in
-// timeline_ascii.cc.
+// Private to the renderers (timeline_ascii.cc, timeline_chrome.cc,
+// timeline_html.cc); defined in timeline_model.cc.
 #pragma once
 
 #include <cstdint>

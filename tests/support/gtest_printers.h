@@ -5,7 +5,13 @@
 
 #include <ostream>
 
+#include <fmt/format.h>
+
+#include "raft/entry.h"
 #include "raft/events.h"
+#include "raft/format.h"
+#include "raft/log_reader.h"
+#include "raft/message.h"
 #include "raft/status.h"
 #include "raft/types.h"
 
@@ -18,5 +24,14 @@ inline void PrintTo(Role role, std::ostream* os) { *os << to_string(role); }
 inline void PrintTo(RoleChangeReason reason, std::ostream* os) { *os << to_string(reason); }
 inline void PrintTo(ErrorCode code, std::ostream* os) { *os << to_string(code); }
 inline void PrintTo(const Status& status, std::ostream* os) { *os << status.to_string(); }
+inline void PrintTo(VoteDenial denial, std::ostream* os) { *os << to_string(denial); }
+inline void PrintTo(const Message& message, std::ostream* os) { *os << describe(message); }
+inline void PrintTo(const Entry& entry, std::ostream* os) {
+  *os << fmt::format("{}@{}(type {}, \"{}\")", entry.term, entry.index,
+                     static_cast<int>(entry.type), entry.payload.as_string());
+}
+inline void PrintTo(const HardState& state, std::ostream* os) {
+  *os << fmt::format("{{term {}, vote {}, commit {}}}", state.term, state.vote, state.commit);
+}
 
 }  // namespace raft
