@@ -3,15 +3,12 @@
 
 #include <fmt/format.h>
 
+#include "raft/detail/overloaded.h"
+
 namespace raft {
 namespace {
 
-template <class... Handlers>
-struct Overloaded : Handlers... {
-  using Handlers::operator()...;
-};
-template <class... Handlers>
-Overloaded(Handlers...) -> Overloaded<Handlers...>;
+using raft::detail::Overloaded;
 
 }  // namespace
 

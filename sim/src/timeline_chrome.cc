@@ -96,36 +96,6 @@ std::string span_name(const timeline::RoleSpan& span) {
   }
 }
 
-const char* service_name(ServiceRecord::Phase phase) {
-  switch (phase) {
-    case ServiceRecord::Phase::kStarting:
-      return "starting";
-    case ServiceRecord::Phase::kLoading:
-      return "loading";
-    case ServiceRecord::Phase::kServing:
-      return "serving";
-    case ServiceRecord::Phase::kStopped:
-      return "stopped";
-  }
-  return "?";
-}
-
-const char* fate_name(MessageRecord::Fate fate) {
-  switch (fate) {
-    case MessageRecord::Fate::kSent:
-      return "sent";
-    case MessageRecord::Fate::kDelivered:
-      return "delivered";
-    case MessageRecord::Fate::kLost:
-      return "lost";
-    case MessageRecord::Fate::kBlocked:
-      return "blocked by partition";
-    case MessageRecord::Fate::kReceiverDown:
-      return "receiver down";
-  }
-  return "?";
-}
-
 json node_list(const std::vector<NodeId>& nodes) {
   json list = json::array();
   for (const NodeId node : nodes) list.push_back(node.value());
@@ -237,8 +207,8 @@ class ChromeWriter {
       Time begin = span.begin;
       Time end = span.end;
       if (!clip(begin, end)) continue;
-      writer_.add(complete(service_name(span.phase), "service", pid_of(span.node), kServiceTid,
-                           begin, end, json::object()));
+      writer_.add(complete(to_string(span.phase), "service", pid_of(span.node), kServiceTid, begin,
+                           end, json::object()));
     }
   }
 
@@ -333,12 +303,12 @@ class ChromeWriter {
     }
     // A dropped message has no receiving end: mark the drop on the sender.
     writer_.add(
-        instant(fmt::format("{} to n{} {}", name, record.to.value(), fate_name(record.fate)),
+        instant(fmt::format("{} to n{} {}", name, record.to.value(), to_string(record.fate)),
                 "message", pid_of(record.from), kEventsTid, event.time, "t",
                 {{"id", record.id},
                  {"to", record.to.value()},
                  {"term", record.term.value()},
-                 {"fate", fate_name(record.fate)}}));
+                 {"fate", to_string(record.fate)}}));
   }
 
   void write_record(const TraceEvent&, const ClientRecord&) {}   // Drawn as spans.

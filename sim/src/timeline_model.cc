@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "raft/detail/overloaded.h"
 #include "raft/events.h"
 #include "raft/message.h"
 #include "raft/sim/metrics.h"
@@ -29,12 +30,7 @@
 namespace raft::sim::timeline {
 namespace {
 
-template <class... Handlers>
-struct Overloaded : Handlers... {
-  using Handlers::operator()...;
-};
-template <class... Handlers>
-Overloaded(Handlers...) -> Overloaded<Handlers...>;
+using raft::detail::Overloaded;
 
 LaneState role_state(Role role) noexcept {
   switch (role) {

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include "raft/detail/overloaded.h"
 #include "raft/format.h"
 
 namespace raft::sim {
@@ -37,12 +38,7 @@ class Hasher {
   std::uint64_t state_;
 };
 
-template <class... Handlers>
-struct Overloaded : Handlers... {
-  using Handlers::operator()...;
-};
-template <class... Handlers>
-Overloaded(Handlers...) -> Overloaded<Handlers...>;
+using raft::detail::Overloaded;
 
 void hash_node_event(Hasher& hasher, const EventBody& event) {
   hasher.add(event.index());
@@ -107,50 +103,6 @@ void hash_body(Hasher& hasher, const TraceBody& body) {
              body);
 }
 
-const char* fate_name(MessageRecord::Fate fate) {
-  switch (fate) {
-    case MessageRecord::Fate::kSent:
-      return "sent";
-    case MessageRecord::Fate::kDelivered:
-      return "delivered";
-    case MessageRecord::Fate::kLost:
-      return "lost";
-    case MessageRecord::Fate::kBlocked:
-      return "blocked by partition";
-    case MessageRecord::Fate::kReceiverDown:
-      return "receiver down";
-  }
-  return "?";
-}
-
-const char* phase_name(ClientRecord::Phase phase) {
-  switch (phase) {
-    case ClientRecord::Phase::kInvoke:
-      return "invoke";
-    case ClientRecord::Phase::kOk:
-      return "ok";
-    case ClientRecord::Phase::kFail:
-      return "fail";
-    case ClientRecord::Phase::kTimeout:
-      return "timeout";
-  }
-  return "?";
-}
-
-const char* service_name(ServiceRecord::Phase phase) {
-  switch (phase) {
-    case ServiceRecord::Phase::kStarting:
-      return "starting service";
-    case ServiceRecord::Phase::kLoading:
-      return "loading state";
-    case ServiceRecord::Phase::kServing:
-      return "serving clients";
-    case ServiceRecord::Phase::kStopped:
-      return "not serving";
-  }
-  return "?";
-}
-
 }  // namespace
 
 const char* to_string(FaultKind kind) noexcept {
@@ -185,6 +137,50 @@ const char* to_string(FaultKind kind) noexcept {
   return "?";
 }
 
+const char* to_string(MessageRecord::Fate fate) noexcept {
+  switch (fate) {
+    case MessageRecord::Fate::kSent:
+      return "sent";
+    case MessageRecord::Fate::kDelivered:
+      return "delivered";
+    case MessageRecord::Fate::kLost:
+      return "lost";
+    case MessageRecord::Fate::kBlocked:
+      return "blocked";
+    case MessageRecord::Fate::kReceiverDown:
+      return "receiver-down";
+  }
+  return "?";
+}
+
+const char* to_string(ClientRecord::Phase phase) noexcept {
+  switch (phase) {
+    case ClientRecord::Phase::kInvoke:
+      return "invoke";
+    case ClientRecord::Phase::kOk:
+      return "ok";
+    case ClientRecord::Phase::kFail:
+      return "fail";
+    case ClientRecord::Phase::kTimeout:
+      return "timeout";
+  }
+  return "?";
+}
+
+const char* to_string(ServiceRecord::Phase phase) noexcept {
+  switch (phase) {
+    case ServiceRecord::Phase::kStarting:
+      return "starting";
+    case ServiceRecord::Phase::kLoading:
+      return "loading";
+    case ServiceRecord::Phase::kServing:
+      return "serving";
+    case ServiceRecord::Phase::kStopped:
+      return "stopped";
+  }
+  return "?";
+}
+
 void Trace::record(TraceEvent event) {
   Hasher hasher{hash_};
   hasher.add(static_cast<std::uint64_t>(event.time.time_since_epoch().count()));
@@ -207,7 +203,7 @@ std::string describe(const TraceEvent& event) {
           [&](const MessageRecord& r) {
             return fmt::format("{} msg#{} {}->{} {} term={} entries={} {}", head, r.id,
                                r.from.value(), r.to.value(), message_type_name(r.type),
-                               r.term.value(), r.entries, fate_name(r.fate));
+                               r.term.value(), r.entries, to_string(r.fate));
           },
           [&](const FaultRecord& r) {
             return fmt::format("{} FAULT {}: {}", head, to_string(r.kind), r.description);
@@ -215,11 +211,11 @@ std::string describe(const TraceEvent& event) {
           [&](const ClientRecord& r) {
             return fmt::format("{} client {} op {} {} {} {}{}{}{}", head, r.client, r.op,
                                r.kind == OpKind::kRead ? "read" : "write", r.key,
-                               phase_name(r.phase), r.value.empty() ? "" : " value=", r.value,
+                               to_string(r.phase), r.value.empty() ? "" : " value=", r.value,
                                r.error.empty() ? "" : " (" + r.error + ")");
           },
           [&](const ServiceRecord& r) {
-            return fmt::format("{} service: {}", head, service_name(r.phase));
+            return fmt::format("{} service: {}", head, to_string(r.phase));
           },
       },
       event.body);

@@ -3,18 +3,14 @@
 // jq, notebooks and other tools.
 #include <nlohmann/json.hpp>
 
+#include "raft/detail/overloaded.h"
 #include "raft/format.h"
 #include "raft/sim/trace.h"
 
 namespace raft::sim {
 namespace {
 
-template <class... Handlers>
-struct Overloaded : Handlers... {
-  using Handlers::operator()...;
-};
-template <class... Handlers>
-Overloaded(Handlers...) -> Overloaded<Handlers...>;
+using raft::detail::Overloaded;
 
 nlohmann::json node_event(const NodeRecord& record) {
   nlohmann::json json = {{"kind", "node"}, {"term", record.term.value()}};
@@ -52,50 +48,6 @@ nlohmann::json node_event(const NodeRecord& record) {
   return json;
 }
 
-const char* fate_name(MessageRecord::Fate fate) {
-  switch (fate) {
-    case MessageRecord::Fate::kSent:
-      return "sent";
-    case MessageRecord::Fate::kDelivered:
-      return "delivered";
-    case MessageRecord::Fate::kLost:
-      return "lost";
-    case MessageRecord::Fate::kBlocked:
-      return "blocked";
-    case MessageRecord::Fate::kReceiverDown:
-      return "receiver-down";
-  }
-  return "?";
-}
-
-const char* phase_name(ClientRecord::Phase phase) {
-  switch (phase) {
-    case ClientRecord::Phase::kInvoke:
-      return "invoke";
-    case ClientRecord::Phase::kOk:
-      return "ok";
-    case ClientRecord::Phase::kFail:
-      return "fail";
-    case ClientRecord::Phase::kTimeout:
-      return "timeout";
-  }
-  return "?";
-}
-
-const char* service_name(ServiceRecord::Phase phase) {
-  switch (phase) {
-    case ServiceRecord::Phase::kStarting:
-      return "starting";
-    case ServiceRecord::Phase::kLoading:
-      return "loading";
-    case ServiceRecord::Phase::kServing:
-      return "serving";
-    case ServiceRecord::Phase::kStopped:
-      return "stopped";
-  }
-  return "?";
-}
-
 }  // namespace
 
 std::string to_json_line(const TraceEvent& event) {
@@ -110,7 +62,7 @@ std::string to_json_line(const TraceEvent& event) {
                                   {"type", message_type_name(r.type)},
                                   {"term", r.term.value()},
                                   {"entries", r.entries},
-                                  {"fate", fate_name(r.fate)}};
+                                  {"fate", to_string(r.fate)}};
           },
           [](const FaultRecord& r) {
             nlohmann::json nodes = nlohmann::json::array();
@@ -123,19 +75,19 @@ std::string to_json_line(const TraceEvent& event) {
           },
           [](const ClientRecord& r) {
             nlohmann::json client = {{"kind", "client"},
-                                   {"client", r.client},
-                                   {"op", r.op},
-                                   {"op_kind", r.kind == OpKind::kRead ? "read" : "write"},
-                                   {"phase", phase_name(r.phase)},
-                                   {"target", r.target.value()},
-                                   {"attempt", r.attempt},
-                                   {"key", r.key},
-                                   {"value", r.value}};
+                                     {"client", r.client},
+                                     {"op", r.op},
+                                     {"op_kind", r.kind == OpKind::kRead ? "read" : "write"},
+                                     {"phase", to_string(r.phase)},
+                                     {"target", r.target.value()},
+                                     {"attempt", r.attempt},
+                                     {"key", r.key},
+                                     {"value", r.value}};
             if (!r.error.empty()) client["error"] = r.error;
             return client;
           },
           [](const ServiceRecord& r) {
-            return nlohmann::json{{"kind", "service"}, {"phase", service_name(r.phase)}};
+            return nlohmann::json{{"kind", "service"}, {"phase", to_string(r.phase)}};
           },
       },
       event.body);

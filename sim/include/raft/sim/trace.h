@@ -129,6 +129,11 @@ class Trace {
   std::vector<TraceEvent> events_;
 };
 
+/// Short stable names: "delivered", "timeout", "serving"...
+[[nodiscard]] const char* to_string(MessageRecord::Fate fate) noexcept;
+[[nodiscard]] const char* to_string(ClientRecord::Phase phase) noexcept;
+[[nodiscard]] const char* to_string(ServiceRecord::Phase phase) noexcept;
+
 /// One line for a trace event, e.g. "1234.567 n3 follower -> candidate (election timeout)".
 [[nodiscard]] std::string describe(const TraceEvent& event);
 
