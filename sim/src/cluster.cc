@@ -150,7 +150,7 @@ void ClusterState::dispatch(const QueuedEvent& event) {
       }
       return;
     case EventType::kFault:
-      apply_fault(scenario.faults[event.data], event.data);
+      apply_fault(scenario.faults[event.data]);
       return;
     case EventType::kFaultEnd:
       end_fault(event.data);
@@ -179,7 +179,7 @@ void ClusterState::dispatch(const QueuedEvent& event) {
       Host& h = hosts[event.target - 1];
       if (h.process == Host::Process::kMachineLost) return;  // Silence: the client times out.
       if (!h.up()) {
-        reply(h, ClientReply{request.client,
+        reply(ClientReply{request.client,
                              request.serial,
                              ClientReply::Kind::kRefused,
                              h.id,
@@ -252,8 +252,7 @@ std::string node_list(const std::vector<NodeId>& nodes) {
 
 }  // namespace
 
-void ClusterState::apply_fault(const FaultSpec& fault, std::uint64_t fault_index) {
-  (void)fault_index;
+void ClusterState::apply_fault(const FaultSpec& fault) {
   const std::uint32_t n = scenario.cluster.size;
   FaultRecord fault_record{fault.kind, {}, {}, fault.duration.value_or(Duration{}), {}};
   const NodeId target = resolve(fault.target);
@@ -445,7 +444,7 @@ void ClusterState::end_fault(std::uint64_t index) {
   FaultSpec fault;
   fault.kind = end.kind;
   fault.target = NodeSelector{NodeSelector::Kind::kId, end.node};
-  apply_fault(fault, 0);
+  apply_fault(fault);
 }
 
 }  // namespace detail
@@ -462,7 +461,7 @@ Cluster::~Cluster() = default;
 
 StopReason Cluster::run() { return run_until(Time{} + state_->scenario.duration); }
 StopReason Cluster::run_until(Time end) { return state_->run_until(end); }
-void Cluster::inject(const FaultSpec& fault) { state_->apply_fault(fault, 0); }
+void Cluster::inject(const FaultSpec& fault) { state_->apply_fault(fault); }
 Time Cluster::now() const noexcept { return state_->now; }
 const Scenario& Cluster::scenario() const noexcept { return state_->scenario; }
 const Trace& Cluster::trace() const noexcept { return state_->trace; }

@@ -162,7 +162,7 @@ struct ClusterState {
   StopReason run_until(Time end);
   void dispatch(const QueuedEvent& event);
   void record(NodeId node, TraceBody body);
-  void apply_fault(const FaultSpec& fault, std::uint64_t fault_index);
+  void apply_fault(const FaultSpec& fault);
   void end_fault(std::uint64_t index);
   NodeId resolve(const NodeSelector& selector) const;
   NodeId current_leader() const;
@@ -192,7 +192,7 @@ struct ClusterState {
   void resume(Host& host);
   void set_service(Host& host, ServiceRecord::Phase phase);
   void handle_request(Host& host, ClientRequest request);
-  void reply(const Host& host, ClientReply reply);
+  void reply(ClientReply reply);
   void fail_pending(Host& host, const std::string& why);
 
   // ---- clients (client.cc) ----

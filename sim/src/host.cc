@@ -49,7 +49,7 @@ void ClusterState::crash(Host& h, bool silent) {
   } else {
     fail_pending(h, "connection reset; outcome unknown");
     for (const ClientRequest& request : h.held) {
-      reply(h, ClientReply{request.client,
+      reply(ClientReply{request.client,
                            request.serial,
                            ClientReply::Kind::kRefused,
                            h.id,
@@ -200,7 +200,7 @@ void ClusterState::apply_entries(Host& h, const std::vector<Entry>& entries) {
     h.pending.erase(pending);
     if (request.term != entry.term || request.command.op != command->op) {
       // Another leader's entry took the index: ours was never committed.
-      reply(h, ClientReply{request.client,
+      reply(ClientReply{request.client,
                            request.serial,
                            ClientReply::Kind::kUnknown,
                            h.id,
@@ -215,7 +215,7 @@ void ClusterState::apply_entries(Host& h, const std::vector<Entry>& entries) {
       checker.on_acknowledged(now, h.id, entry.index, entry.term, command->op);
     }
     ++acknowledged;
-    reply(h, ClientReply{request.client,
+    reply(ClientReply{request.client,
                          request.serial,
                          ClientReply::Kind::kOk,
                          h.id,
@@ -263,7 +263,7 @@ void ClusterState::set_service(Host& h, ServiceRecord::Phase phase) {
       if (phase == ServiceRecord::Phase::kServing) {
         h.client_inbox.push_back(std::move(request));  // drive() serves them in order.
       } else if (h.up()) {
-        reply(h, ClientReply{request.client,
+        reply(ClientReply{request.client,
                              request.serial,
                              ClientReply::Kind::kNotLeader,
                              h.id,
@@ -312,7 +312,7 @@ void ClusterState::handle_request(Host& h, ClientRequest request) {
   Node& node = *h.node;
   node.tick(local_time(h));
   if (node.role() != Role::kLeader) {
-    reply(h, ClientReply{request.client,
+    reply(ClientReply{request.client,
                          request.serial,
                          ClientReply::Kind::kNotLeader,
                          h.id,
@@ -331,7 +331,7 @@ void ClusterState::handle_request(Host& h, ClientRequest request) {
   }
   Result<Index> index = node.propose(request.command.encode());
   if (!index.ok()) {
-    reply(h, ClientReply{request.client,
+    reply(ClientReply{request.client,
                          request.serial,
                          ClientReply::Kind::kUnavailable,
                          h.id,
@@ -349,7 +349,7 @@ void ClusterState::handle_request(Host& h, ClientRequest request) {
 
 void ClusterState::fail_pending(Host& h, const std::string& why) {
   for (auto& [index, request] : h.pending) {
-    reply(h, ClientReply{request.client,
+    reply(ClientReply{request.client,
                          request.serial,
                          ClientReply::Kind::kUnknown,
                          h.id,
@@ -362,7 +362,7 @@ void ClusterState::fail_pending(Host& h, const std::string& why) {
   h.pending.clear();
 }
 
-void ClusterState::reply(const Host& h, ClientReply message) {
+void ClusterState::reply(ClientReply message) {
   std::uint64_t slot;
   if (!free_reply_slots.empty()) {
     slot = free_reply_slots.back();
@@ -371,7 +371,6 @@ void ClusterState::reply(const Host& h, ClientReply message) {
     slot = reply_slots.size();
     reply_slots.emplace_back();
   }
-  (void)h;
   const std::uint32_t client = message.client;
   reply_slots[slot] = std::move(message);
   schedule(now + client_latency(), EventType::kReplyArrive, client, slot);
