@@ -37,10 +37,24 @@ std::string_view to_string(RoleChangeReason reason) noexcept {
       return "saw higher term";
     case RoleChangeReason::kLeaderDiscovered:
       return "heard from leader";
+    case RoleChangeReason::kLeadershipTransfer:
+      return "leadership transfer";
     case RoleChangeReason::kYielded:
       return "yielded to a concurrent candidate";
     case RoleChangeReason::kCheckQuorum:
       return "lost quorum";
+  }
+  RAFT_UNREACHABLE();
+}
+
+std::string_view to_string(TransferChanged::Phase phase) noexcept {
+  switch (phase) {
+    case TransferChanged::Phase::kStarted:
+      return "started";
+    case TransferChanged::Phase::kCompleted:
+      return "completed";
+    case TransferChanged::Phase::kAborted:
+      return "aborted";
   }
   RAFT_UNREACHABLE();
 }

@@ -18,7 +18,8 @@ std::string describe(const Message& message) {
   return std::visit(
       Overloaded{
           [&](const VoteRequest& request) {
-            return fmt::format("{}{} last={}/{}", head, request.pre_vote ? " pre-vote" : "",
+            return fmt::format("{}{}{} last={}/{}", head, request.pre_vote ? " pre-vote" : "",
+                               request.leadership_transfer ? " transfer" : "",
                                request.last_log_index, request.last_log_term);
           },
           [&](const VoteReply& reply) {
@@ -40,6 +41,7 @@ std::string describe(const Message& message) {
             return fmt::format("{} commit={}", head, heartbeat.commit);
           },
           [&](const HeartbeatReply&) { return head; },
+          [&](const TimeoutNow&) { return head; },
       },
       message.body);
 }
@@ -67,6 +69,10 @@ std::string describe(const Event& event) {
           },
           [&](const CommitAdvanced& commit) {
             return fmt::format("{} commit {} -> {}", head, commit.from, commit.to);
+          },
+          [&](const TransferChanged& transfer) {
+            return fmt::format("{} leadership transfer to node {} {}", head, transfer.target,
+                               to_string(transfer.phase));
           },
       },
       event.body);

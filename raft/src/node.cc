@@ -65,6 +65,7 @@ void NodeImpl::tick(Time now) {
       heartbeat_deadline_ = now_ + config_.heartbeat_interval;
       broadcast_heartbeat();
     }
+    if (now_ >= transfer_deadline_) end_transfer(TransferChanged::Phase::kAborted);
     if (config_.check_quorum && now_ >= quorum_deadline_) check_quorum();
     return;
   }
@@ -74,8 +75,8 @@ void NodeImpl::tick(Time now) {
 Time NodeImpl::next_deadline() const noexcept {
   if (!health_.ok()) return kTimeNever;
   if (role_ == Role::kLeader) {
-    return config_.check_quorum ? std::min(heartbeat_deadline_, quorum_deadline_)
-                                : heartbeat_deadline_;
+    const Time deadline = std::min(heartbeat_deadline_, transfer_deadline_);
+    return config_.check_quorum ? std::min(deadline, quorum_deadline_) : deadline;
   }
   return election_deadline_;
 }
@@ -124,9 +125,11 @@ Status NodeImpl::step(Message&& message) {
           }
         } else if constexpr (std::is_same_v<Body, AppendReply>) {
           if (role_ == Role::kLeader) handle_append_reply(message, body);
-        } else {
-          static_assert(std::is_same_v<Body, HeartbeatReply>);
+        } else if constexpr (std::is_same_v<Body, HeartbeatReply>) {
           if (role_ == Role::kLeader) handle_heartbeat_reply(message);
+        } else {
+          static_assert(std::is_same_v<Body, TimeoutNow>);
+          handle_timeout_now(message);
         }
         return {};
       },
@@ -142,7 +145,7 @@ void NodeImpl::step_term_rules(const Message& message, bool& handled) {
   const auto* vote_request = std::get_if<VoteRequest>(&message.body);
   if (message.term > term_) {
     if (vote_request != nullptr) {
-      if (in_leader_lease()) {
+      if (in_leader_lease() && !vote_request->leadership_transfer) {
         // Thesis §4.2.3: a server that hears from a live leader neither
         // grants the vote nor adopts the term, so a disruptive server cannot
         // depose a working leader.
@@ -211,6 +214,12 @@ Result<Index> NodeImpl::propose(Payload&& payload) {
   RAFT_ASSERT(!ready_outstanding_);
   if (!health_.ok()) return health_;
   if (role_ != Role::kLeader) return Status::not_leader(leader_);
+  if (transfer_target_.valid()) {
+    // §3.10: new entries would only delay the target's catch-up.
+    return Status{
+        ErrorCode::kProposalDropped,
+        fmt::format("leadership is being transferred to node {}", transfer_target_.value())};
+  }
   // Entries count with their header (Entry::size_bytes), so even empty
   // proposals are bounded.
   if (uncommitted_bytes_ + payload.size() + Entry::kHeaderBytes > config_.uncommitted_bytes_max &&

@@ -39,6 +39,8 @@ Status Node::step(Message message) { return impl_->step(std::move(message)); }
 Result<Index> Node::propose(Payload payload) { return impl_->propose(std::move(payload)); }
 Status Node::campaign() { return impl_->campaign(); }
 void Node::peer_down(NodeId peer) { impl_->peer_down(peer); }
+Status Node::transfer_leadership(NodeId target) { return impl_->transfer_leadership(target); }
+NodeId Node::transfer_target() const noexcept { return impl_->transfer_target(); }
 
 bool Node::has_ready() const noexcept { return impl_->has_ready(); }
 Ready Node::ready() { return impl_->ready(); }

@@ -59,6 +59,13 @@ void NodeImpl::start_campaign(RoleChangeReason reason) {
 }
 
 void NodeImpl::become_follower(Term term, NodeId leader, RoleChangeReason reason) {
+  if (transfer_target_.valid()) {
+    // A newer term means the target (or someone) took over: the handover
+    // happened. Losing the role for any other reason gives it up.
+    end_transfer(reason == RoleChangeReason::kHigherTerm ? TransferChanged::Phase::kCompleted
+                                                         : TransferChanged::Phase::kAborted);
+  }
+  transfer_campaign_ = false;
   set_term(term);
   set_role(Role::kFollower, reason);
   set_leader(leader);
@@ -74,6 +81,7 @@ void NodeImpl::become_follower(Term term, NodeId leader, RoleChangeReason reason
 }
 
 void NodeImpl::become_pre_candidate(RoleChangeReason reason) {
+  transfer_campaign_ = false;
   // Thesis §9.6: ask first whether we could win; the term stays put, so a
   // node that cannot win (partitioned, or behind) disrupts nobody.
   set_role(Role::kPreCandidate, reason);
@@ -87,6 +95,7 @@ void NodeImpl::become_candidate(RoleChangeReason reason) {
   // candidate state. It then votes for itself and issues RequestVote RPCs".
   set_term(term_.next());
   vote_ = config_.id;
+  transfer_campaign_ = reason == RoleChangeReason::kLeadershipTransfer;
   set_role(Role::kCandidate, reason);
   set_leader(NodeId::none());
   reset_election_timer();
@@ -96,7 +105,7 @@ void NodeImpl::become_candidate(RoleChangeReason reason) {
 void NodeImpl::request_votes(bool pre_vote) {
   std::ranges::fill(ballots_, Ballot::kNone);
   const Term term = pre_vote ? term_.next() : term_;
-  const VoteRequest request{log_.last_index(), log_.last_term(), pre_vote};
+  const VoteRequest request{log_.last_index(), log_.last_term(), pre_vote, transfer_campaign_};
   for (const NodeId voter : config_.voters) {
     if (voter == config_.id) continue;
     // Requests go out at once, in parallel with persisting our own vote

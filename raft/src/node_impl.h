@@ -26,6 +26,7 @@ class NodeImpl {
   Result<Index> propose(Payload&& payload);
   Status campaign();
   void peer_down(NodeId peer);
+  Status transfer_leadership(NodeId target);
 
   // ---- Output (node.cc) ----
   [[nodiscard]] bool has_ready() const noexcept;
@@ -43,6 +44,7 @@ class NodeImpl {
   const RaftLog& log() const noexcept { return log_; }
   const std::vector<Progress>& progress() const noexcept { return progress_; }
   const Status& health() const noexcept { return health_; }
+  NodeId transfer_target() const noexcept { return transfer_target_; }
 
  private:
   // Per-voter answer in the current (pre-)election.
@@ -82,6 +84,11 @@ class NodeImpl {
   void tally_votes();
   void count_own_vote();
   void check_quorum();
+
+  // ---- node_transfer.cc ----
+  void handle_timeout_now(const Message& message);
+  void maybe_send_timeout_now(Progress& progress);
+  void end_transfer(TransferChanged::Phase phase);
 
   // ---- node_replication.cc ----
   Progress& progress_of(NodeId id);
@@ -128,6 +135,12 @@ class NodeImpl {
   std::vector<Progress> progress_;  // In config_.voters order, self included.
   std::size_t uncommitted_bytes_ = 0;
   bool appends_pending_ = false;  // Something may be sendable: flush at ready().
+  // Leadership transfer (thesis §3.10): the target, and when to give up.
+  NodeId transfer_target_;
+  Time transfer_deadline_ = kTimeNever;
+  bool timeout_now_sent_ = false;
+  // Candidate: campaigning because the leader sent TimeoutNow.
+  bool transfer_campaign_ = false;
 
   // Output being assembled, and what was last handed out.
   Ready ready_;

@@ -93,6 +93,7 @@ void NodeImpl::handle_append_reply(const Message& message, const AppendReply& re
       if (was_probing) progress.become_replicate();
       maybe_commit();
     }
+    maybe_send_timeout_now(progress);
     if (progress.next <= log_.last_index() || progress.commit_sent < log_.committed()) {
       appends_pending_ = true;
     }

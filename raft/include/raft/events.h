@@ -32,6 +32,7 @@ enum class RoleChangeReason : std::uint8_t {
   kLeaderDiscovered,     ///< A (pre-)candidate heard from the leader of its term.
   kCheckQuorum,          ///< A leader lost contact with a majority (thesis §6.2).
   kYielded,              ///< A pre-candidate gave way to a concurrent one with a lower id.
+  kLeadershipTransfer,   ///< The leader handed over (TimeoutNow, thesis §3.10).
 };
 [[nodiscard]] std::string_view to_string(RoleChangeReason reason) noexcept;
 
@@ -71,7 +72,21 @@ struct CommitAdvanced {
   friend bool operator==(const CommitAdvanced&, const CommitAdvanced&) = default;
 };
 
-using EventBody = std::variant<RoleChanged, TermChanged, VoteCast, LeaderChanged, CommitAdvanced>;
+/// A leadership transfer (thesis §3.10) began, completed or was given up.
+struct TransferChanged {
+  enum class Phase : std::uint8_t {
+    kStarted,    ///< The leader is catching the target up; proposals are refused.
+    kCompleted,  ///< The leader stepped down for the target's newer term.
+    kAborted,    ///< No handover within an election timeout (or the leader lost its role).
+  };
+  NodeId target;
+  Phase phase = Phase::kStarted;
+  friend bool operator==(const TransferChanged&, const TransferChanged&) = default;
+};
+[[nodiscard]] std::string_view to_string(TransferChanged::Phase phase) noexcept;
+
+using EventBody = std::variant<RoleChanged, TermChanged, VoteCast, LeaderChanged, CommitAdvanced,
+                               TransferChanged>;
 
 struct Event {
   Time time;  ///< The node's time (the last tick) when it happened.

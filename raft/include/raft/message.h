@@ -21,6 +21,9 @@ struct VoteRequest {
   Index last_log_index;
   Term last_log_term;
   bool pre_vote = false;
+  /// The candidate campaigns because the leader asked it to (TimeoutNow,
+  /// thesis §3.10): voters set aside their leader lease (§4.2.3) for it.
+  bool leadership_transfer = false;
   friend bool operator==(const VoteRequest&, const VoteRequest&) = default;
 };
 
@@ -76,10 +79,15 @@ struct HeartbeatReply {
   friend bool operator==(const HeartbeatReply&, const HeartbeatReply&) = default;
 };
 
-/// The body of a message. Snapshot and TimeoutNow messages join this list when
-/// snapshots and leadership transfer land.
-using MessageBody =
-    std::variant<VoteRequest, VoteReply, AppendRequest, AppendReply, Heartbeat, HeartbeatReply>;
+/// Leadership transfer (thesis §3.10): the leader, having brought the target's
+/// log up to date, tells it to start an election at once.
+struct TimeoutNow {
+  friend bool operator==(const TimeoutNow&, const TimeoutNow&) = default;
+};
+
+/// The body of a message. Snapshot messages join this list when snapshots land.
+using MessageBody = std::variant<VoteRequest, VoteReply, AppendRequest, AppendReply, Heartbeat,
+                                 HeartbeatReply, TimeoutNow>;
 
 /// One message from one server to another. Every Raft RPC carries the sender's
 /// term (§5.1): a newer term makes the receiver step down.

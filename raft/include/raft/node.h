@@ -74,6 +74,18 @@ class Node {
   /// timeout had fired. Refused on a leader.
   Status campaign();
 
+  /// Hands leadership to `target` (thesis §3.10): the leader stops accepting
+  /// proposals, brings the target's log up to date, then sends it TimeoutNow
+  /// so it campaigns at once (voters set their lease aside for it). With no
+  /// target, picks the voter whose log is most caught up. Events report
+  /// started, then completed (this node stepped down for the target's term) or
+  /// aborted (not done within election_timeout_min). Errors: kNotLeader,
+  /// kUnknownPeer, kInvalidArgument (a transfer is already in progress, or no
+  /// other voter exists).
+  Status transfer_leadership(NodeId target = NodeId::none());
+  /// The node leadership is being handed to, or none.
+  [[nodiscard]] NodeId transfer_target() const noexcept;
+
   /// The transport lost the connection to `peer` (reset or refused). When that
   /// peer is our leader, stop trusting its lease and campaign soon
   /// (Config::fast_failover). Never needed for safety; harmless if spurious.
