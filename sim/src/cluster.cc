@@ -180,14 +180,14 @@ void ClusterState::dispatch(const QueuedEvent& event) {
       if (h.process == Host::Process::kMachineLost) return;  // Silence: the client times out.
       if (!h.up()) {
         reply(ClientReply{request.client,
-                             request.serial,
-                             ClientReply::Kind::kRefused,
-                             h.id,
-                             {},
-                             {},
-                             "connection refused",
-                             {},
-                             {}});
+                          request.serial,
+                          ClientReply::Kind::kRefused,
+                          h.id,
+                          {},
+                          {},
+                          "connection refused",
+                          {},
+                          {}});
         return;
       }
       if (h.paused || h.in_flight) {
@@ -226,6 +226,8 @@ NodeId ClusterState::resolve(const NodeSelector& selector) const {
   switch (selector.kind) {
     case NodeSelector::Kind::kId:
       return selector.id;
+    case NodeSelector::Kind::kAuto:
+      return NodeId::none();  // The leader chooses.
     case NodeSelector::Kind::kLeader:
       return current_leader();
     case NodeSelector::Kind::kFollower: {
@@ -427,6 +429,25 @@ void ClusterState::apply_fault(const FaultSpec& fault) {
           fmt::format("clock of node {} runs at {:.3f}x", target.value(), fault.clock_rate);
       this->record(target, fault_record);
       if (h->up() && !h->paused) schedule_wake(*h);
+      return;
+    }
+    case FaultKind::kTransferLeadership: {
+      const NodeId leader = current_leader();
+      fault_record.nodes = {target};
+      if (!leader.valid()) {
+        fault_record.description = "leadership transfer: no leader to hand over";
+        this->record(NodeId::none(), fault_record);
+        return;
+      }
+      fault_record.description =
+          target.valid()
+              ? fmt::format("leader {} hands over to node {}", leader.value(), target.value())
+              : fmt::format("leader {} hands over to its most caught-up voter", leader.value());
+      this->record(leader, fault_record);
+      Host& h = host(leader);
+      h.transfer_to = target;
+      h.transfer_pending = true;
+      drive(h);  // Asked at the host's next turn: now, unless it is busy.
       return;
     }
     case FaultKind::kNetworkChange:

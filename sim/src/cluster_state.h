@@ -104,6 +104,9 @@ struct Host {
   // Messages and connection resets that arrived while the host was busy
   // (fsync) or paused, in arrival order.
   std::deque<InboxItem> inbox;
+  // A leadership transfer requested while the host was busy.
+  bool transfer_pending = false;
+  NodeId transfer_to;
   std::deque<ClientRequest> client_inbox;
   std::optional<Ready> in_flight;  // Waiting for its fsync.
   bool disk_done = false;          // The fsync finished while paused.
@@ -191,6 +194,8 @@ struct ClusterState {
   void pause(Host& host);
   void resume(Host& host);
   void set_service(Host& host, ServiceRecord::Phase phase);
+  void serve_held(Host& host);
+  void redirect_held(Host& host, NodeId hint, const char* why);
   void handle_request(Host& host, ClientRequest request);
   void reply(ClientReply reply);
   void fail_pending(Host& host, const std::string& why);

@@ -50,14 +50,14 @@ void ClusterState::crash(Host& h, bool silent) {
     fail_pending(h, "connection reset; outcome unknown");
     for (const ClientRequest& request : h.held) {
       reply(ClientReply{request.client,
-                           request.serial,
-                           ClientReply::Kind::kRefused,
-                           h.id,
-                           {},
-                           {},
-                           "connection reset before the request was served",
-                           {},
-                           {}});
+                        request.serial,
+                        ClientReply::Kind::kRefused,
+                        h.id,
+                        {},
+                        {},
+                        "connection reset before the request was served",
+                        {},
+                        {}});
     }
   }
   h.held.clear();
@@ -70,6 +70,7 @@ void ClusterState::crash(Host& h, bool silent) {
   h.in_flight.reset();
   h.disk_done = false;
   h.inbox.clear();
+  h.transfer_pending = false;
   h.client_inbox.clear();
   h.wake_at = kTimeNever;
   ++h.incarnation;  // Events queued for the old process are ignored.
@@ -117,6 +118,11 @@ void ClusterState::drive(Host& h) {
   if (!h.up() || h.paused || h.in_flight) return;
   Node& node = *h.node;
   node.tick(local_time(h));
+  if (h.transfer_pending) {
+    h.transfer_pending = false;
+    // Refused if it lost leadership meanwhile; the trace then shows no transfer.
+    (void)node.transfer_leadership(h.transfer_to);
+  }
   handle_ready(h);
   // Work that arrived while the host was busy, in arrival order.
   while (!h.in_flight && (!h.inbox.empty() || !h.client_inbox.empty())) {
@@ -201,14 +207,14 @@ void ClusterState::apply_entries(Host& h, const std::vector<Entry>& entries) {
     if (request.term != entry.term || request.command.op != command->op) {
       // Another leader's entry took the index: ours was never committed.
       reply(ClientReply{request.client,
-                           request.serial,
-                           ClientReply::Kind::kUnknown,
-                           h.id,
-                           {},
-                           {},
-                           "entry replaced after a leader change",
-                           {},
-                           {}});
+                        request.serial,
+                        ClientReply::Kind::kUnknown,
+                        h.id,
+                        {},
+                        {},
+                        "entry replaced after a leader change",
+                        {},
+                        {}});
       continue;
     }
     if (options.check_safety && command->kind == OpKind::kWrite) {
@@ -216,20 +222,36 @@ void ClusterState::apply_entries(Host& h, const std::vector<Entry>& entries) {
     }
     ++acknowledged;
     reply(ClientReply{request.client,
-                         request.serial,
-                         ClientReply::Kind::kOk,
-                         h.id,
-                         {},
-                         std::move(value),
-                         {},
-                         entry.index,
-                         entry.term});
+                      request.serial,
+                      ClientReply::Kind::kOk,
+                      h.id,
+                      {},
+                      std::move(value),
+                      {},
+                      entry.index,
+                      entry.term});
   }
 }
 
 void ClusterState::on_node_event(Host& h, const Event& event) {
   record(h.id, NodeRecord{event.body, event.term});
   if (options.check_safety) checker.on_event(now, *h.node, event);
+  if (const auto* transfer = std::get_if<TransferChanged>(&event.body)) {
+    if (transfer->phase == TransferChanged::Phase::kStarted) return;
+    // Held requests go to the new leader (completed) or are served (aborted).
+    if (transfer->phase == TransferChanged::Phase::kCompleted) {
+      redirect_held(h, transfer->target, "leadership handed over");
+    } else {
+      serve_held(h);
+    }
+    return;
+  }
+  if (const auto* leader = std::get_if<LeaderChanged>(&event.body);
+      leader != nullptr && leader->leader.valid() && leader->leader != h.id) {
+    // A leader is known again: send what waited for one there.
+    redirect_held(h, leader->leader, "not the leader");
+    return;
+  }
   const auto* role = std::get_if<RoleChanged>(&event.body);
   if (role == nullptr) return;
   if (role->to == Role::kLeader) {
@@ -251,29 +273,35 @@ void ClusterState::on_node_event(Host& h, const Event& event) {
   }
 }
 
+void ClusterState::serve_held(Host& h) {
+  // drive() serves them, in order, after what is already queued.
+  for (ClientRequest& request : h.held) h.client_inbox.push_back(std::move(request));
+  h.held.clear();
+}
+
+void ClusterState::redirect_held(Host& h, NodeId hint, const char* why) {
+  for (const ClientRequest& request : h.held) {
+    reply(ClientReply{request.client,
+                      request.serial,
+                      ClientReply::Kind::kNotLeader,
+                      h.id,
+                      hint,
+                      {},
+                      why,
+                      {},
+                      {}});
+  }
+  h.held.clear();
+}
+
 void ClusterState::set_service(Host& h, ServiceRecord::Phase phase) {
   if (h.service == phase) return;
   h.service = phase;
   ++h.service_generation;
   record(h.id, ServiceRecord{phase});
-  if (phase == ServiceRecord::Phase::kServing || phase == ServiceRecord::Phase::kStopped) {
-    std::deque<ClientRequest> held = std::move(h.held);
-    h.held.clear();
-    for (ClientRequest& request : held) {
-      if (phase == ServiceRecord::Phase::kServing) {
-        h.client_inbox.push_back(std::move(request));  // drive() serves them in order.
-      } else if (h.up()) {
-        reply(ClientReply{request.client,
-                             request.serial,
-                             ClientReply::Kind::kNotLeader,
-                             h.id,
-                             h.node ? h.node->leader() : NodeId{},
-                             {},
-                             "not the leader",
-                             {},
-                             {}});
-      }
-    }
+  if (phase == ServiceRecord::Phase::kServing) serve_held(h);
+  if (phase == ServiceRecord::Phase::kStopped && h.up()) {
+    redirect_held(h, h.node ? h.node->leader() : NodeId{}, "not the leader");
   }
   const StandbySpec& standby = scenario.standby;
   Duration wait{};
@@ -311,35 +339,42 @@ void ClusterState::schedule_wake(Host& h) {
 void ClusterState::handle_request(Host& h, ClientRequest request) {
   Node& node = *h.node;
   node.tick(local_time(h));
-  if (node.role() != Role::kLeader) {
-    reply(ClientReply{request.client,
-                         request.serial,
-                         ClientReply::Kind::kNotLeader,
-                         h.id,
-                         node.leader(),
-                         {},
-                         "not the leader",
-                         {},
-                         {}});
+  if (node.role() != Role::kLeader && !node.leader().valid()) {
+    // An election is under way (here or elsewhere): answer once a leader is
+    // known, rather than send the client away with no hint a moment too early.
+    h.held.push_back(std::move(request));
     return;
   }
-  if (h.service != ServiceRecord::Phase::kServing) {
+  if (node.role() != Role::kLeader) {
+    reply(ClientReply{request.client,
+                      request.serial,
+                      ClientReply::Kind::kNotLeader,
+                      h.id,
+                      node.leader(),
+                      {},
+                      "not the leader",
+                      {},
+                      {}});
+    return;
+  }
+  if (h.service != ServiceRecord::Phase::kServing || node.transfer_target().valid()) {
     // A standby that is still starting or loading accepts the connection but
-    // answers only when it serves: the client waits (and may time out).
+    // answers only when it serves: the client waits (and may time out). A
+    // leader handing over holds requests too, and redirects them after.
     h.held.push_back(std::move(request));
     return;
   }
   Result<Index> index = node.propose(request.command.encode());
   if (!index.ok()) {
     reply(ClientReply{request.client,
-                         request.serial,
-                         ClientReply::Kind::kUnavailable,
-                         h.id,
-                         index.status().leader_hint(),
-                         {},
-                         index.status().to_string(),
-                         {},
-                         {}});
+                      request.serial,
+                      ClientReply::Kind::kUnavailable,
+                      h.id,
+                      index.status().leader_hint(),
+                      {},
+                      index.status().to_string(),
+                      {},
+                      {}});
     return;
   }
   h.pending.emplace(*index, PendingRequest{request.client, request.serial, node.term(),
@@ -349,15 +384,8 @@ void ClusterState::handle_request(Host& h, ClientRequest request) {
 
 void ClusterState::fail_pending(Host& h, const std::string& why) {
   for (auto& [index, request] : h.pending) {
-    reply(ClientReply{request.client,
-                         request.serial,
-                         ClientReply::Kind::kUnknown,
-                         h.id,
-                         {},
-                         {},
-                         why,
-                         {},
-                         {}});
+    reply(ClientReply{
+        request.client, request.serial, ClientReply::Kind::kUnknown, h.id, {}, {}, why, {}, {}});
   }
   h.pending.clear();
 }

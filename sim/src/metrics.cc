@@ -15,6 +15,7 @@ bool can_cost_leader(FaultKind kind) {
     case FaultKind::kPartitionOneWay:
     case FaultKind::kIsolate:
     case FaultKind::kSlowDisk:
+    case FaultKind::kTransferLeadership:
       return true;
     default:
       return false;
@@ -77,7 +78,10 @@ RunMetrics compute_metrics(const std::vector<TraceEvent>& events, std::uint32_t 
     } else if (const auto* fault = std::get_if<FaultRecord>(&event.body)) {
       if (!can_cost_leader(fault->kind)) continue;
       if (!first_fault) first_fault = event.time;
-      const bool partition = fault->kind == FaultKind::kPartition;
+      // A partition or a planned handover always costs the current leader its
+      // role, whichever nodes the record names.
+      const bool partition =
+          fault->kind == FaultKind::kPartition || fault->kind == FaultKind::kTransferLeadership;
       if (!metrics.fault_time && (partition || hits(*fault, current_leader))) {
         metrics.fault_time = event.time;
         metrics.old_leader = current_leader;

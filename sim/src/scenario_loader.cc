@@ -345,6 +345,7 @@ std::optional<NodeSelector> selector_from_text(std::string_view text, std::strin
   const std::string word = lower(trim(text));
   if (word == "leader") return NodeSelector{NodeSelector::Kind::kLeader, NodeId{}};
   if (word == "follower") return NodeSelector{NodeSelector::Kind::kFollower, NodeId{}};
+  if (word == "auto") return NodeSelector{NodeSelector::Kind::kAuto, NodeId{}};
   if (!word.empty() && std::all_of(word.begin(), word.end(), is_digit)) {
     std::string ignored;
     if (const auto id = unsigned_from_text(word, ignored); id && *id > 0) {
@@ -409,6 +410,7 @@ constexpr Action kActions[] = {
     {"recover-disk", FaultKind::kDiskRecovered},
     {"clock-drift", FaultKind::kClockDrift},
     {"network", FaultKind::kNetworkChange},
+    {"transfer", FaultKind::kTransferLeadership},
 };
 
 std::string_view action_key(FaultKind kind) {
@@ -1029,6 +1031,7 @@ FaultSpec Reader::fault(const Field& field, std::optional<LinkChange>& change) {
     case FaultKind::kCrash:
     case FaultKind::kMachineLoss:
     case FaultKind::kIsolate:
+    case FaultKind::kTransferLeadership:
       spec.target = selector(*target);
       break;
     case FaultKind::kRestart:
@@ -1330,6 +1333,8 @@ std::string describe_selector(const NodeSelector& selector) {
       return "leader";
     case NodeSelector::Kind::kFollower:
       return "follower";
+    case NodeSelector::Kind::kAuto:
+      return "auto";
     case NodeSelector::Kind::kId:
       break;
   }
@@ -1430,6 +1435,15 @@ Problem check_fault(const FaultSpec& fault, std::size_t index, const Scenario& s
     case FaultKind::kMachineLoss:
     case FaultKind::kIsolate:
       break;
+    case FaultKind::kTransferLeadership:
+      if (fault.target.kind == NodeSelector::Kind::kLeader) {
+        return issue(path, "hand over to a node id, follower or auto, not to the leader", line);
+      }
+      break;
+  }
+  if (fault.target.kind == NodeSelector::Kind::kAuto &&
+      fault.kind != FaultKind::kTransferLeadership) {
+    return issue(path, "auto only names a node for transfer", line);
   }
   return check_selector(fault.target, size, path, line);
 }

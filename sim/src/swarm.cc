@@ -16,10 +16,10 @@ Duration between(Prng& prng, Duration min, Duration max) {
 
 // The fault kinds a seed may draw from; each seed enables its own subset.
 constexpr FaultKind kSwarmKinds[] = {
-    FaultKind::kCrash,         FaultKind::kMachineLoss,     FaultKind::kPause,
-    FaultKind::kPartition,     FaultKind::kPartitionOneWay, FaultKind::kIsolate,
-    FaultKind::kHeal,          FaultKind::kSlowDisk,        FaultKind::kClockDrift,
-    FaultKind::kNetworkChange,
+    FaultKind::kCrash,         FaultKind::kMachineLoss,        FaultKind::kPause,
+    FaultKind::kPartition,     FaultKind::kPartitionOneWay,    FaultKind::kIsolate,
+    FaultKind::kHeal,          FaultKind::kSlowDisk,           FaultKind::kClockDrift,
+    FaultKind::kNetworkChange, FaultKind::kTransferLeadership,
 };
 
 NodeSelector pick_node(Prng& prng, std::uint32_t nodes) {
@@ -79,6 +79,12 @@ FaultSpec draw_fault(Prng& prng, FaultKind kind, Duration at, std::uint32_t node
       break;
     case FaultKind::kNetworkChange:
       fault.network = draw_link(prng, /*faulty=*/true);
+      break;
+    case FaultKind::kTransferLeadership:
+      // Half the time let the leader choose; otherwise any node (itself: a no-op).
+      fault.target = prng.chance(0.5)
+                         ? NodeSelector{NodeSelector::Kind::kAuto, {}}
+                         : NodeSelector{NodeSelector::Kind::kId, NodeId{1 + prng.uniform(nodes)}};
       break;
     default:
       break;

@@ -297,6 +297,8 @@ char fault_symbol(FaultKind kind) noexcept {
       return 'c';
     case FaultKind::kNetworkChange:
       return 'n';
+    case FaultKind::kTransferLeadership:
+      return 'T';
   }
   return '?';
 }

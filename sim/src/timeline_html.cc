@@ -777,7 +777,7 @@ class HtmlWriter {
           "<tr><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td><td>{}</td></tr>\n",
           escape(time_text(moment.time)),
           moment.time == fault ? std::string{}
-                                : escape(fmt::format("+{}", duration_text(moment.time - fault))),
+                               : escape(fmt::format("+{}", duration_text(moment.time - fault))),
           escape(moment.name), escape(moment.what));
     }
     out_ << "</table>\n";

@@ -64,6 +64,10 @@ void hash_node_event(Hasher& hasher, const EventBody& event) {
                    hasher.add(e.from.value());
                    hasher.add(e.to.value());
                  },
+                 [&](const TransferChanged& e) {
+                   hasher.add(e.target.value());
+                   hasher.add(static_cast<std::uint64_t>(e.phase));
+                 },
              },
              event);
 }
@@ -131,6 +135,8 @@ const char* to_string(FaultKind kind) noexcept {
       return "disk-recovered";
     case FaultKind::kClockDrift:
       return "clock-drift";
+    case FaultKind::kTransferLeadership:
+      return "transfer-leadership";
     case FaultKind::kNetworkChange:
       return "network-change";
   }

@@ -43,6 +43,11 @@ nlohmann::json node_event(const NodeRecord& record) {
                    json["from"] = e.from.value();
                    json["to"] = e.to.value();
                  },
+                 [&](const TransferChanged& e) {
+                   json["event"] = "transfer";
+                   json["target"] = e.target.value();
+                   json["phase"] = to_string(e.phase);
+                 },
              },
              record.event);
   return json;

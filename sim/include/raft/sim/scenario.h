@@ -122,6 +122,7 @@ struct NodeSelector {
     kId,        ///< `id`.
     kLeader,    ///< The current leader (the highest term's, if several think so).
     kFollower,  ///< The lowest-numbered live node that is not the leader.
+    kAuto,      ///< Leadership transfer only: let the leader pick the most caught-up voter.
   };
   Kind kind = Kind::kId;
   NodeId id;

@@ -51,8 +51,9 @@ enum class FaultKind : std::uint8_t {
   kHeal,             ///< Every partition removed.
   kSlowDisk,         ///< fsyncs on the node take `duration` longer.
   kDiskRecovered,
-  kClockDrift,     ///< The node's timers run fast or slow.
-  kNetworkChange,  ///< Link latency, loss or duplication changed.
+  kClockDrift,          ///< The node's timers run fast or slow.
+  kNetworkChange,       ///< Link latency, loss or duplication changed.
+  kTransferLeadership,  ///< The leader was asked to hand over (thesis §3.10): planned, not a fault.
 };
 [[nodiscard]] const char* to_string(FaultKind kind) noexcept;
 
