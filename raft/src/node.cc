@@ -201,8 +201,41 @@ void NodeImpl::step_term_rules(const Message& message, bool& handled) {
   }
 }
 
+void NodeImpl::count(const EventBody& event) {
+  NodeMetrics& m = metrics_;
+  if (const auto* role = std::get_if<RoleChanged>(&event)) {
+    if (role->to == Role::kPreCandidate) ++m.pre_votes_started;
+    if (role->to == Role::kCandidate) ++m.elections_started;
+    if (role->reason == RoleChangeReason::kPreVoteWon) ++m.pre_votes_won;
+    if (role->to == Role::kLeader) ++m.elections_won;
+    if (role->reason == RoleChangeReason::kElectionLost && role->from == Role::kCandidate) {
+      ++m.elections_lost;
+    }
+    if (role->reason == RoleChangeReason::kCheckQuorum) ++m.check_quorum_step_downs;
+  } else if (const auto* vote = std::get_if<VoteCast>(&event); vote != nullptr && !vote->pre_vote) {
+    ++(vote->granted ? m.votes_granted : m.votes_denied);
+  } else if (const auto* leader = std::get_if<LeaderChanged>(&event)) {
+    if (leader->leader.valid()) ++m.leader_changes;
+  } else if (const auto* commit = std::get_if<CommitAdvanced>(&event)) {
+    m.entries_committed += Index::distance(commit->from, commit->to);
+  } else if (const auto* transfer = std::get_if<TransferChanged>(&event)) {
+    switch (transfer->phase) {
+      case TransferChanged::Phase::kStarted:
+        ++m.transfers_started;
+        break;
+      case TransferChanged::Phase::kCompleted:
+        ++m.transfers_completed;
+        break;
+      case TransferChanged::Phase::kAborted:
+        ++m.transfers_aborted;
+        break;
+    }
+  }
+}
+
 void NodeImpl::send(NodeId to, MessageBody body, bool after_persist, Term term) {
   RAFT_ASSERT(to != config_.id);
+  ++metrics_.messages_sent;
   auto& queue = after_persist ? ready_.messages_after_persist : ready_.messages;
   queue.push_back(Message{config_.id, to, term, std::move(body)});
 }
@@ -211,6 +244,12 @@ void NodeImpl::send(NodeId to, MessageBody body, bool after_persist, Term term) 
 // Application inputs.
 
 Result<Index> NodeImpl::propose(Payload&& payload) {
+  Result<Index> result = try_propose(std::move(payload));
+  ++(result.ok() ? metrics_.proposals_accepted : metrics_.proposals_refused);
+  return result;
+}
+
+Result<Index> NodeImpl::try_propose(Payload&& payload) {
   RAFT_ASSERT(!ready_outstanding_);
   if (!health_.ok()) return health_;
   if (role_ != Role::kLeader) return Status::not_leader(leader_);

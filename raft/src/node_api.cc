@@ -59,6 +59,7 @@ Result<Term> Node::log_term(Index index) const { return impl_->log().term(index)
 Time Node::now() const noexcept { return impl_->now(); }
 const Config& Node::config() const noexcept { return impl_->config(); }
 Status Node::health() const { return impl_->health(); }
+const NodeMetrics& Node::metrics() const noexcept { return impl_->metrics(); }
 
 Result<std::vector<Entry>> Node::log_entries(Index from, Index to) const {
   std::vector<Entry> entries;
@@ -75,9 +76,11 @@ std::vector<PeerProgress> Node::progress() const {
   std::vector<PeerProgress> result;
   if (impl_->role() != Role::kLeader) return result;
   for (const detail::Progress& progress : impl_->progress()) {
-    result.push_back(PeerProgress{progress.id, progress.match, progress.next,
-                                  progress.state == detail::Progress::State::kReplicate,
-                                  progress.recent_active});
+    const Index commit = impl_->log().committed();
+    result.push_back(
+        PeerProgress{progress.id, progress.match, progress.next,
+                     progress.state == detail::Progress::State::kReplicate, progress.recent_active,
+                     commit > progress.match ? Index::distance(progress.match, commit) : 0});
   }
   return result;
 }

@@ -45,6 +45,7 @@ class NodeImpl {
   const std::vector<Progress>& progress() const noexcept { return progress_; }
   const Status& health() const noexcept { return health_; }
   NodeId transfer_target() const noexcept { return transfer_target_; }
+  const NodeMetrics& metrics() const noexcept { return metrics_; }
 
  private:
   // Per-voter answer in the current (pre-)election.
@@ -59,10 +60,14 @@ class NodeImpl {
   template <class Body>
   void emit(Body&& body) {
     ready_.events.push_back(Event{now_, term_, EventBody{std::forward<Body>(body)}});
+    count(ready_.events.back().body);
   }
+  // Updates metrics_ from an event: every counted fact is also an event.
+  void count(const EventBody& event);
   [[nodiscard]] std::size_t quorum() const noexcept { return config_.voters.size() / 2 + 1; }
   [[nodiscard]] bool is_voter(NodeId id) const noexcept;
   void fail(Status status);
+  Result<Index> try_propose(Payload&& payload);
   void collect_committed(Ready& ready);
 
   // ---- node_election.cc ----
@@ -105,6 +110,7 @@ class NodeImpl {
   Index append_as_leader(EntryType type, Payload&& payload);
 
   Config config_;
+  NodeMetrics metrics_;
   RaftLog log_;
   Prng prng_;
   Time now_;

@@ -96,6 +96,20 @@ std::string summary_json(const RunResult& result) {
       {"linearizable", result.linearizability_checked
                            ? nlohmann::json(to_string(result.linearizability.verdict))
                            : nlohmann::json(nullptr)},
+      {"node_counters",
+       {{"pre_votes_started", result.node_counters.pre_votes_started},
+        {"elections_started", result.node_counters.elections_started},
+        {"elections_won", result.node_counters.elections_won},
+        {"elections_lost", result.node_counters.elections_lost},
+        {"check_quorum_step_downs", result.node_counters.check_quorum_step_downs},
+        {"votes_granted", result.node_counters.votes_granted},
+        {"votes_denied", result.node_counters.votes_denied},
+        {"transfers_started", result.node_counters.transfers_started},
+        {"transfers_completed", result.node_counters.transfers_completed},
+        {"transfers_aborted", result.node_counters.transfers_aborted},
+        {"proposals_accepted", result.node_counters.proposals_accepted},
+        {"proposals_refused", result.node_counters.proposals_refused},
+        {"messages_sent", result.node_counters.messages_sent}}},
       {"expectations_failed", result.failed_expectations},
       {"passed", result.passed()},
   };

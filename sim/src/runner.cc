@@ -45,6 +45,28 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   result.events_processed = cluster.events_processed();
   result.trace_events = cluster.trace().count();
   result.violations = cluster.checker().violations();
+  for (std::uint32_t id = 1; id <= cluster.size(); ++id) {
+    const Node* node = cluster.node(NodeId{id});
+    if (node == nullptr) continue;
+    const NodeMetrics& m = node->metrics();
+    NodeMetrics& total = result.node_counters;
+    total.pre_votes_started += m.pre_votes_started;
+    total.pre_votes_won += m.pre_votes_won;
+    total.elections_started += m.elections_started;
+    total.elections_won += m.elections_won;
+    total.elections_lost += m.elections_lost;
+    total.leader_changes += m.leader_changes;
+    total.check_quorum_step_downs += m.check_quorum_step_downs;
+    total.votes_granted += m.votes_granted;
+    total.votes_denied += m.votes_denied;
+    total.transfers_started += m.transfers_started;
+    total.transfers_completed += m.transfers_completed;
+    total.transfers_aborted += m.transfers_aborted;
+    total.proposals_accepted += m.proposals_accepted;
+    total.proposals_refused += m.proposals_refused;
+    total.messages_sent += m.messages_sent;
+    total.entries_committed += m.entries_committed;
+  }
   result.recent = cluster.recent_events();
   result.history = cluster.history();
   if (options.keep_events) {

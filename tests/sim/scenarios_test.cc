@@ -144,6 +144,20 @@ TEST(FastFailover, KilledLeaderIsReplacedWithinTensOfMilliseconds) {
   EXPECT_LT(percentile(election, 90), 100);
 }
 
+// The core's counters agree with what the simulator saw on the wire.
+TEST(NodeCounters, SimulatorReportsTheCoresCounters) {
+  const RunResult result = run_scenario(load_or_die("leadership-transfer.yaml"));
+  ASSERT_TRUE(result.passed()) << format_summary(result);
+  EXPECT_EQ(result.node_counters.transfers_started, 1U);
+  EXPECT_EQ(result.node_counters.transfers_completed, 1U);
+  EXPECT_EQ(result.node_counters.elections_won, 2U) << "the first election and the handover";
+  // No node restarted, so every message the cores sent reached the network,
+  // except those of Readys still waiting for their fsync when the run ended.
+  EXPECT_GE(result.node_counters.messages_sent, result.metrics.messages_sent);
+  EXPECT_LE(result.node_counters.messages_sent - result.metrics.messages_sent, 20U);
+  EXPECT_NE(summary_json(result).find("\"node_counters\""), std::string::npos);
+}
+
 // `raftsim run --trace FILE`: every event is one JSON object on one line.
 TEST(TraceJson, EveryEventIsOneJsonObjectWithTimeNodeAndKind) {
   const RunResult result = run_scenario(load_or_die("pause-leader.yaml"));

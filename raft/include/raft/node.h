@@ -11,6 +11,7 @@
 #include "raft/events.h"
 #include "raft/log_reader.h"
 #include "raft/message.h"
+#include "raft/metrics.h"
 #include "raft/ready.h"
 #include "raft/status.h"
 #include "raft/types.h"
@@ -28,6 +29,9 @@ struct PeerProgress {
   Index next;                ///< Next index to send.
   bool replicating = false;  ///< Pipelining appends (else probing, one at a time).
   bool recently_active = false;
+  /// Committed entries the peer is not known to hold: the leader's commit
+  /// index minus match (0 when caught up).
+  std::uint64_t commit_lag = 0;
 };
 
 /// One Raft server's protocol state. Not thread-safe and does no I/O: it reads
@@ -119,6 +123,8 @@ class Node {
   [[nodiscard]] const Config& config() const noexcept;
   /// Per-follower replication state; empty unless leader.
   [[nodiscard]] std::vector<PeerProgress> progress() const;
+  /// Counters since this node started (elections, votes, transfers, ...).
+  [[nodiscard]] const NodeMetrics& metrics() const noexcept;
   /// Ok, or the storage error that made this node stop.
   [[nodiscard]] Status health() const;
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "raft/metrics.h"
 #include "raft/sim/cluster.h"
 #include "raft/sim/linearizability.h"
 #include "raft/sim/metrics.h"
@@ -32,6 +33,9 @@ struct RunResult {
   std::uint64_t events_processed = 0;
   std::uint64_t trace_events = 0;
   RunMetrics metrics;
+  /// The core's own counters (raft/metrics.h), summed over the nodes running
+  /// at the end (a restart starts a node's counters afresh).
+  NodeMetrics node_counters;
   std::vector<Violation> violations;
   LinearizabilityResult linearizability;
   bool linearizability_checked = false;

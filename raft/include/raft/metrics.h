@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// Counters a node keeps about itself, for a runtime to export (Prometheus,
+// status pages) and the simulator to report. Cumulative since the node started.
+#pragma once
+
+#include <cstdint>
+
+namespace raft {
+
+struct NodeMetrics {
+  std::uint64_t pre_votes_started = 0;  ///< Pre-vote rounds begun (thesis §9.6).
+  std::uint64_t pre_votes_won = 0;
+  std::uint64_t elections_started = 0;  ///< Real campaigns: the term was incremented.
+  std::uint64_t elections_won = 0;
+  std::uint64_t elections_lost = 0;           ///< A majority refused (a split vote just times out).
+  std::uint64_t leader_changes = 0;           ///< Times this node learned of a new leader.
+  std::uint64_t check_quorum_step_downs = 0;  ///< Leaderships ended by check-quorum (§6.2).
+  std::uint64_t votes_granted = 0;            ///< Real votes given to candidates.
+  std::uint64_t votes_denied = 0;
+  std::uint64_t transfers_started = 0;  ///< Leadership transfers (thesis §3.10).
+  std::uint64_t transfers_completed = 0;
+  std::uint64_t transfers_aborted = 0;
+  std::uint64_t proposals_accepted = 0;
+  std::uint64_t proposals_refused = 0;  ///< Not leader, transferring, or over the limit.
+  std::uint64_t messages_sent = 0;
+  std::uint64_t entries_committed = 0;  ///< How far the commit index advanced here.
+
+  friend bool operator==(const NodeMetrics&, const NodeMetrics&) = default;
+};
+
+}  // namespace raft
