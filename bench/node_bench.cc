@@ -73,6 +73,18 @@ void propose_or_die(Node& leader, const Payload& payload) {
   benchmark::DoNotOptimize(index);
 }
 
+// Reports the entries applied on every node as items and the messages per
+// round as a counter; returns the entries applied during the timed loop.
+std::uint64_t report_rounds(benchmark::State& state, DirectCluster& cluster,
+                            std::uint64_t applied_before, std::uint64_t messages_before) {
+  const std::uint64_t applied = cluster.applied_everywhere() - applied_before;
+  state.SetItemsProcessed(static_cast<std::int64_t>(applied));
+  state.counters["msgs_per_round"] =
+      benchmark::Counter(static_cast<double>(cluster.messages_delivered() - messages_before),
+                         benchmark::Counter::kAvgIterations);
+  return applied;
+}
+
 // (a) Throughput, one propose() per entry. The application proposes K entries, then runs the
 // Ready loop until the cluster is quiet; the leader may put the K entries in one append.
 // Items are entries applied on all three nodes.
@@ -91,11 +103,7 @@ void BM_CommitOnePerPropose(benchmark::State& state) {
     cluster.compact();
   }
 
-  const std::uint64_t applied = cluster.applied_everywhere() - applied_before;
-  state.SetItemsProcessed(static_cast<std::int64_t>(applied));
-  state.counters["msgs_per_round"] =
-      benchmark::Counter(static_cast<double>(cluster.messages_delivered() - messages_before),
-                         benchmark::Counter::kAvgIterations);
+  const std::uint64_t applied = report_rounds(state, cluster, applied_before, messages_before);
   // Followers may learn the last round's commit only with the next append or heartbeat.
   const auto proposed = per_round * static_cast<std::uint64_t>(state.iterations());
   if (applied + per_round < proposed) state.SkipWithError("entries not applied");
@@ -122,11 +130,7 @@ void BM_CommitBatchesOf100(benchmark::State& state) {
     cluster.compact();
   }
 
-  const std::uint64_t applied = cluster.applied_everywhere() - applied_before;
-  state.SetItemsProcessed(static_cast<std::int64_t>(applied));
-  state.counters["msgs_per_round"] =
-      benchmark::Counter(static_cast<double>(cluster.messages_delivered() - messages_before),
-                         benchmark::Counter::kAvgIterations);
+  const std::uint64_t applied = report_rounds(state, cluster, applied_before, messages_before);
   // The pipeline is a few rounds deep; anything more means replication fell behind.
   const auto proposed = kBatch * static_cast<std::uint64_t>(state.iterations());
   if (proposed - applied > 4 * kBatch) state.SkipWithError("replication fell behind");

@@ -306,19 +306,25 @@ class ModelBuilder {
     }
   }
 
+  // An attempt as its first record describes it (value aside).
+  static ClientAttempt attempt_of(Time time, const ClientRecord& record) {
+    ClientAttempt attempt;
+    attempt.client = record.client;
+    attempt.op = record.op;
+    attempt.attempt = record.attempt;
+    attempt.kind = record.kind;
+    attempt.target = record.target;
+    attempt.key = record.key;
+    attempt.invoke = time;
+    return attempt;
+  }
+
   void on_client(Time time, const ClientRecord& record) {
     const auto key = std::make_tuple(record.client, record.op, record.attempt);
     if (record.phase == ClientRecord::Phase::kInvoke) {
       open_attempts_[key] = model_.attempts.size();
-      ClientAttempt attempt;
-      attempt.client = record.client;
-      attempt.op = record.op;
-      attempt.attempt = record.attempt;
-      attempt.kind = record.kind;
-      attempt.target = record.target;
-      attempt.key = record.key;
+      ClientAttempt attempt = attempt_of(time, record);
       attempt.value = record.value;
-      attempt.invoke = time;
       model_.attempts.push_back(std::move(attempt));
       return;
     }
@@ -329,15 +335,7 @@ class ModelBuilder {
     } else {
       // An outcome whose invocation the trace does not hold (it began before
       // the trace, or was not kept): show the outcome alone.
-      ClientAttempt attempt;
-      attempt.client = record.client;
-      attempt.op = record.op;
-      attempt.attempt = record.attempt;
-      attempt.kind = record.kind;
-      attempt.target = record.target;
-      attempt.key = record.key;
-      attempt.invoke = time;
-      model_.attempts.push_back(std::move(attempt));
+      model_.attempts.push_back(attempt_of(time, record));
     }
     ClientAttempt& attempt = model_.attempts[index];
     attempt.complete = time;
