@@ -12,21 +12,35 @@ double to_ms(Duration duration) {
   return std::chrono::duration<double, std::milli>(duration).count();
 }
 
-Status check_voters(const Config& config) {
+Status check_members(const Config& config) {
   if (!config.id.valid()) return Status::invalid_config("id: must be non-zero");
+  // A joining node (thesis §4.2.1) learns the membership from the leader.
+  if (config.voters.empty() && config.learners.empty()) return {};
   if (config.voters.empty()) return Status::invalid_config("voters: must not be empty");
-  std::vector<NodeId> sorted = config.voters;
-  std::ranges::sort(sorted);
-  if (sorted.front() == NodeId::none()) {
-    return Status::invalid_config("voters: node id 0 is reserved for \"no node\"");
+  for (const auto* list : {&config.voters, &config.learners}) {
+    const char* name = list == &config.voters ? "voters" : "learners";
+    std::vector<NodeId> sorted = *list;
+    std::ranges::sort(sorted);
+    if (!sorted.empty() && sorted.front() == NodeId::none()) {
+      return Status::invalid_config(fmt::format("{}: node id 0 is reserved for \"no node\"", name));
+    }
+    if (const auto duplicate = std::ranges::adjacent_find(sorted); duplicate != sorted.end()) {
+      return Status::invalid_config(
+          fmt::format("{}: node {} is listed more than once", name, duplicate->value()));
+    }
   }
-  if (const auto duplicate = std::ranges::adjacent_find(sorted); duplicate != sorted.end()) {
-    return Status::invalid_config(
-        fmt::format("voters: node {} is listed more than once", duplicate->value()));
+  for (const NodeId learner : config.learners) {
+    if (std::ranges::find(config.voters, learner) != config.voters.end()) {
+      return Status::invalid_config(
+          fmt::format("learners: node {} is also listed in voters", learner.value()));
+    }
   }
-  if (!std::ranges::binary_search(sorted, config.id)) {
-    return Status::invalid_config(
-        fmt::format("voters: own id {} is not among the voters", config.id.value()));
+  if (std::ranges::find(config.voters, config.id) == config.voters.end() &&
+      std::ranges::find(config.learners, config.id) == config.learners.end()) {
+    return Status::invalid_config(fmt::format(
+        "voters: own id {} is neither a voter nor a learner (leave both lists empty to join "
+        "an existing cluster)",
+        config.id.value()));
   }
   return {};
 }
@@ -80,7 +94,7 @@ Status check_limits(const Config& config) {
 }  // namespace
 
 Status Config::validate() const {
-  if (Status status = check_voters(*this); !status.ok()) return status;
+  if (Status status = check_members(*this); !status.ok()) return status;
   if (Status status = check_timing(*this); !status.ok()) return status;
   return check_limits(*this);
 }

@@ -43,6 +43,8 @@ std::string_view to_string(RoleChangeReason reason) noexcept {
       return "yielded to a concurrent candidate";
     case RoleChangeReason::kCheckQuorum:
       return "lost quorum";
+    case RoleChangeReason::kRemoved:
+      return "removed from the configuration";
   }
   RAFT_UNREACHABLE();
 }

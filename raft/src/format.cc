@@ -2,6 +2,7 @@
 #include "raft/format.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "raft/detail/overloaded.h"
 
@@ -11,6 +12,18 @@ namespace {
 using raft::detail::Overloaded;
 
 }  // namespace
+
+std::string describe(const Membership& membership) {
+  std::string text = fmt::format("voters {{{}}}", fmt::join(membership.voters, ","));
+  if (membership.joint()) {
+    text += fmt::format(" & {{{}}} (joint{})", fmt::join(membership.outgoing_voters, ","),
+                        membership.auto_leave ? ", auto leave" : "");
+  }
+  if (!membership.learners.empty()) {
+    text += fmt::format(", learners {{{}}}", fmt::join(membership.learners, ","));
+  }
+  return text;
+}
 
 std::string describe(const Message& message) {
   const std::string head = fmt::format("{}->{} {} term={}", message.from, message.to,
@@ -73,6 +86,10 @@ std::string describe(const Event& event) {
           [&](const TransferChanged& transfer) {
             return fmt::format("{} leadership transfer to node {} {}", head, transfer.target,
                                to_string(transfer.phase));
+          },
+          [&](const MembershipChanged& change) {
+            return fmt::format("{} membership at {}: {}", head, change.index,
+                               describe(change.membership));
           },
       },
       event.body);

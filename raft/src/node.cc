@@ -28,19 +28,13 @@ NodeId sender_leader(const Message& message) {
 
 NodeImpl::NodeImpl(const Config& config, const LogReader& log, Time now)
     : config_(config), log_(log), prng_(node_seed(config)), now_(now) {
-  std::ranges::sort(config_.voters);
   const HardState state = log.hard_state();
   term_ = state.term;
   vote_ = state.vote;
   handed_state_ = HardState{term_, vote_, log_.committed()};
-  ballots_.assign(config_.voters.size(), Ballot::kNone);
+  restore_membership();
   reset_election_timer();
-  RAFT_ASSERT(is_voter(config_.id));
   RAFT_ASSERT(log_.last_term() <= term_ || term_ == Term{});
-}
-
-bool NodeImpl::is_voter(NodeId id) const noexcept {
-  return std::ranges::binary_search(config_.voters, id);
 }
 
 void NodeImpl::fail(Status status) {
@@ -91,7 +85,9 @@ Status NodeImpl::step(Message&& message) {
     return {ErrorCode::kInvalidArgument, fmt::format("message for node {} delivered to node {}",
                                                      message.to.value(), config_.id.value())};
   }
-  if (!is_voter(message.from) || message.from == config_.id) {
+  // Messages from outside our membership are fine: the sender may know a
+  // newer one (a leader that added us, a candidate of a later configuration).
+  if (!message.from.valid() || message.from == config_.id) {
     return {ErrorCode::kUnknownPeer,
             fmt::format("message from node {}, which is not a peer of node {}",
                         message.from.value(), config_.id.value())};
@@ -124,9 +120,14 @@ Status NodeImpl::step(Message&& message) {
             handle_heartbeat(message, body);
           }
         } else if constexpr (std::is_same_v<Body, AppendReply>) {
-          if (role_ == Role::kLeader) handle_append_reply(message, body);
+          // A reply from a removed member has no Progress left: ignore it.
+          if (role_ == Role::kLeader && find_progress(message.from) != nullptr) {
+            handle_append_reply(message, body);
+          }
         } else if constexpr (std::is_same_v<Body, HeartbeatReply>) {
-          if (role_ == Role::kLeader) handle_heartbeat_reply(message);
+          if (role_ == Role::kLeader && find_progress(message.from) != nullptr) {
+            handle_heartbeat_reply(message);
+          }
         } else {
           static_assert(std::is_same_v<Body, TimeoutNow>);
           handle_timeout_now(message);
@@ -275,6 +276,10 @@ Status NodeImpl::campaign() {
   if (!health_.ok()) return health_;
   if (role_ == Role::kLeader) {
     return {ErrorCode::kInvalidArgument, "campaign() called on the leader"};
+  }
+  if (!is_voter(config_.id)) {
+    return {ErrorCode::kInvalidArgument,
+            fmt::format("node {} is not a voter of the current membership", config_.id.value())};
   }
   start_campaign(RoleChangeReason::kCampaignRequested);
   return {};

@@ -20,11 +20,6 @@ Result<Node> Node::create(const Config& config, const LogReader& log, Time now) 
                   fmt::format("storage holds an entry of term {} but the hard state's term is {}",
                               last_term->value(), state.term.value())};
   }
-  if (state.vote.valid() && std::ranges::find(config.voters, state.vote) == config.voters.end()) {
-    return Status{ErrorCode::kCorruption,
-                  fmt::format("the hard state's vote names node {}, which is not a voter",
-                              state.vote.value())};
-  }
   return Node{std::make_unique<detail::NodeImpl>(config, log, now)};
 }
 
@@ -40,6 +35,11 @@ Result<Index> Node::propose(Payload payload) { return impl_->propose(std::move(p
 Status Node::campaign() { return impl_->campaign(); }
 void Node::peer_down(NodeId peer) { impl_->peer_down(peer); }
 Status Node::transfer_leadership(NodeId target) { return impl_->transfer_leadership(target); }
+Result<Index> Node::propose_membership_change(std::span<const MembershipChange> changes,
+                                              MembershipTransition transition) {
+  return impl_->propose_membership_change(changes, transition);
+}
+const Membership& Node::membership() const noexcept { return impl_->membership(); }
 NodeId Node::transfer_target() const noexcept { return impl_->transfer_target(); }
 
 bool Node::has_ready() const noexcept { return impl_->has_ready(); }

@@ -5,10 +5,18 @@
 #include <algorithm>
 
 #include "node_impl.h"
+#include "quorum.h"
 
 namespace raft::detail {
 
 void NodeImpl::reset_election_timer() {
+  if (!is_voter(config_.id)) {
+    // Learners, removed servers and nodes still joining never campaign
+    // (thesis §4.2.1): only a voter's timeout starts an election.
+    election_deadline_ = kTimeNever;
+    campaign_reason_ = RoleChangeReason::kElectionTimeout;
+    return;
+  }
   // Raft §5.2: "election timeouts are chosen randomly from a fixed interval"
   // so that one server usually times out alone and wins before others wake.
   const auto spread = static_cast<std::uint64_t>(
@@ -106,7 +114,7 @@ void NodeImpl::request_votes(bool pre_vote) {
   std::ranges::fill(ballots_, Ballot::kNone);
   const Term term = pre_vote ? term_.next() : term_;
   const VoteRequest request{log_.last_index(), log_.last_term(), pre_vote, transfer_campaign_};
-  for (const NodeId voter : config_.voters) {
+  for (const NodeId voter : ballot_voters_) {
     if (voter == config_.id) continue;
     // Requests go out at once, in parallel with persisting our own vote
     // (thesis §10.2.1's reasoning for appends applies): only counting the
@@ -121,9 +129,10 @@ void NodeImpl::request_votes(bool pre_vote) {
 }
 
 void NodeImpl::count_own_vote() {
-  const auto self = std::ranges::lower_bound(config_.voters, config_.id) - config_.voters.begin();
-  ballots_[static_cast<std::size_t>(self)] = Ballot::kGranted;
+  const auto self = std::ranges::lower_bound(ballot_voters_, config_.id);
   own_vote_pending_ = false;
+  if (self == ballot_voters_.end() || *self != config_.id) return;  // No longer a voter.
+  ballots_[static_cast<std::size_t>(self - ballot_voters_.begin())] = Ballot::kGranted;
   tally_votes();  // A single-node cluster wins here.
 }
 
@@ -135,11 +144,8 @@ void NodeImpl::become_leader() {
   election_deadline_ = kTimeNever;
 
   progress_.clear();
-  progress_.reserve(config_.voters.size());
+  sync_progress();
   const Index next = log_.last_index().next();
-  for (const NodeId voter : config_.voters) {
-    progress_.emplace_back(voter, next, config_.inflight_messages_max);
-  }
   Progress& self = progress_of(config_.id);
   self.match = log_.persisted_index();
   self.next = std::max(next, self.match.next());
@@ -153,6 +159,7 @@ void NodeImpl::become_leader() {
   // Raft §8: a leader cannot know which earlier entries are committed until it
   // commits one of its own term, so it appends a no-op at once.
   append_as_leader(EntryType::kNoOp, Payload{});
+  maybe_leave_joint();  // A joint configuration left behind by the last leader.
 }
 
 void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& request) {
@@ -210,9 +217,9 @@ void NodeImpl::handle_vote_reply(const Message& message, const VoteReply& reply)
           ? reply.pre_vote && (message.term == term_.next() || message.term == term_)
           : role_ == Role::kCandidate && !reply.pre_vote && message.term == term_;
   if (!counts) return;  // An answer to an earlier election.
-  const auto slot = static_cast<std::size_t>(
-      std::ranges::lower_bound(config_.voters, message.from) - config_.voters.begin());
-  RAFT_ASSERT(slot < ballots_.size());
+  const auto it = std::ranges::lower_bound(ballot_voters_, message.from);
+  if (it == ballot_voters_.end() || *it != message.from) return;  // Not a voter: no say.
+  const auto slot = static_cast<std::size_t>(it - ballot_voters_.begin());
   if (ballots_[slot] == Ballot::kNone) {
     ballots_[slot] = reply.granted ? Ballot::kGranted : Ballot::kDenied;
   }
@@ -220,15 +227,20 @@ void NodeImpl::handle_vote_reply(const Message& message, const VoteReply& reply)
 }
 
 void NodeImpl::tally_votes() {
-  const auto granted = static_cast<std::size_t>(std::ranges::count(ballots_, Ballot::kGranted));
-  const auto denied = static_cast<std::size_t>(std::ranges::count(ballots_, Ballot::kDenied));
-  if (granted >= quorum()) {
+  // Thesis §4.3: in a joint configuration a candidate needs a majority of
+  // both the old and the new voters.
+  const VoteOutcome outcome = tally(membership_, [&](NodeId id) {
+    const auto slot = static_cast<std::size_t>(std::ranges::lower_bound(ballot_voters_, id) -
+                                               ballot_voters_.begin());
+    return ballots_[slot] == Ballot::kGranted ? 1 : ballots_[slot] == Ballot::kDenied ? -1 : 0;
+  });
+  if (outcome == VoteOutcome::kWon) {
     if (role_ == Role::kPreCandidate) {
       become_candidate(RoleChangeReason::kPreVoteWon);
     } else {
       become_leader();
     }
-  } else if (denied > config_.voters.size() - quorum()) {
+  } else if (outcome == VoteOutcome::kLost) {
     // A majority said no: wait for the next timeout as a follower rather
     // than keep asking (the timer was reset when the campaign began).
     const Time deadline = election_deadline_;
@@ -239,13 +251,13 @@ void NodeImpl::tally_votes() {
 
 void NodeImpl::check_quorum() {
   RAFT_ASSERT(role_ == Role::kLeader);
-  std::size_t active = 0;
-  for (Progress& progress : progress_) {
-    if (progress.id == config_.id || progress.recent_active) ++active;
-    progress.recent_active = false;
-  }
+  const bool reachable = has_quorum(membership_, [&](NodeId id) {
+    const Progress* progress = find_progress(id);
+    return id == config_.id || (progress != nullptr && progress->recent_active);
+  });
+  for (Progress& progress : progress_) progress.recent_active = false;
   quorum_deadline_ = now_ + config_.election_timeout_min;
-  if (active < quorum()) {
+  if (!reachable) {
     // Thesis §6.2: a leader that cannot reach a majority steps down, so that
     // clients stop waiting on it and find the new leader.
     become_follower(term_, NodeId::none(), RoleChangeReason::kCheckQuorum);

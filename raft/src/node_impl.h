@@ -5,10 +5,12 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "progress.h"
 #include "raft/config.h"
+#include "raft/membership.h"
 #include "raft/node.h"
 #include "raft/prng.h"
 #include "raft_log.h"
@@ -27,6 +29,8 @@ class NodeImpl {
   Status campaign();
   void peer_down(NodeId peer);
   Status transfer_leadership(NodeId target);
+  Result<Index> propose_membership_change(std::span<const MembershipChange> changes,
+                                          MembershipTransition transition);
 
   // ---- Output (node.cc) ----
   [[nodiscard]] bool has_ready() const noexcept;
@@ -46,6 +50,9 @@ class NodeImpl {
   const Status& health() const noexcept { return health_; }
   NodeId transfer_target() const noexcept { return transfer_target_; }
   const NodeMetrics& metrics() const noexcept { return metrics_; }
+  /// The membership in effect: the last one committed (thesis §4; applied on
+  /// commit, as etcd/raft does, so a truncated suffix never has to undo one).
+  const Membership& membership() const noexcept { return membership_; }
 
  private:
   // Per-voter answer in the current (pre-)election.
@@ -64,8 +71,7 @@ class NodeImpl {
   }
   // Updates metrics_ from an event: every counted fact is also an event.
   void count(const EventBody& event);
-  [[nodiscard]] std::size_t quorum() const noexcept { return config_.voters.size() / 2 + 1; }
-  [[nodiscard]] bool is_voter(NodeId id) const noexcept;
+  [[nodiscard]] bool is_voter(NodeId id) const noexcept { return membership_.is_voter(id); }
   void fail(Status status);
   Result<Index> try_propose(Payload&& payload);
   void collect_committed(Ready& ready);
@@ -95,8 +101,25 @@ class NodeImpl {
   void maybe_send_timeout_now(Progress& progress);
   void end_transfer(TransferChanged::Phase phase);
 
+  // ---- node_membership.cc ----
+  void restore_membership();
+  // Records the kConfig entries among `entries` (about to be appended after
+  // `prev`) and forgets recorded ones that the append truncates.
+  void track_config_entries(Index prev, const std::vector<Entry>& entries);
+  // Advances the commit index; adopts the memberships committed with it.
+  void commit_to(Index index);
+  void adopt_membership(Index index, Membership membership);
+  // Leader: one Progress per member, added or dropped as members change.
+  void sync_progress();
+  // The voters of both halves, sorted: whose ballots an election counts.
+  void sync_ballots();
+  void step_down_if_removed();
+  void maybe_leave_joint();
+  static Result<Membership> decode_config(const Entry& entry);
+
   // ---- node_replication.cc ----
   Progress& progress_of(NodeId id);
+  Progress* find_progress(NodeId id) noexcept;
   void heard_from_leader(NodeId leader);
   void handle_append_request(const Message& message, AppendRequest&& request);
   void handle_heartbeat(const Message& message, const Heartbeat& heartbeat);
@@ -120,6 +143,19 @@ class NodeImpl {
   Term term_;
   NodeId vote_;
 
+  // Membership (thesis §4): the committed one in effect, and the kConfig
+  // entries in the log beyond the commit index, oldest first.
+  Membership membership_;
+  Index membership_index_;
+  struct PendingConfig {
+    Index index;
+    Term term;
+    Membership membership;
+  };
+  std::vector<PendingConfig> pending_configs_;
+  // Scratch space for quorum_index, kept to avoid allocating per commit.
+  std::vector<Index> quorum_scratch_;
+
   // Volatile state.
   Role role_ = Role::kFollower;
   NodeId leader_;
@@ -129,7 +165,8 @@ class NodeImpl {
   RoleChangeReason campaign_reason_ = RoleChangeReason::kElectionTimeout;
   // Last time this node heard from the leader it follows (vote suppression).
   Time leader_contact_;
-  // Candidate: one ballot per voter, in config_.voters order.
+  // Candidate: one ballot per voter of either half, in ballot_voters_ order.
+  std::vector<NodeId> ballot_voters_;
   std::vector<Ballot> ballots_;
   // Candidate: our vote for ourselves is not durable yet, so it is not counted:
   // a crash before the persist must leave us free to vote for another.
@@ -138,7 +175,7 @@ class NodeImpl {
   // Leader only.
   Time heartbeat_deadline_ = kTimeNever;
   Time quorum_deadline_ = kTimeNever;
-  std::vector<Progress> progress_;  // In config_.voters order, self included.
+  std::vector<Progress> progress_;  // One per member, sorted by id, self included.
   std::size_t uncommitted_bytes_ = 0;
   bool appends_pending_ = false;  // Something may be sendable: flush at ready().
   // Leadership transfer (thesis §3.10): the target, and when to give up.

@@ -2,17 +2,22 @@
 // Log replication (Raft §5.3), commitment (§5.4.2), heartbeats (§5.2) and
 // per-follower flow control.
 #include <algorithm>
-#include <array>
 
 #include "node_impl.h"
+#include "quorum.h"
 
 namespace raft::detail {
 
 Progress& NodeImpl::progress_of(NodeId id) {
+  Progress* progress = find_progress(id);
+  RAFT_ASSERT(progress != nullptr);
+  return *progress;
+}
+
+Progress* NodeImpl::find_progress(NodeId id) noexcept {
   RAFT_ASSERT(role_ == Role::kLeader);
   const auto it = std::ranges::lower_bound(progress_, id, {}, &Progress::id);
-  RAFT_ASSERT(it != progress_.end() && it->id == id);
-  return *it;
+  return it != progress_.end() && it->id == id ? &*it : nullptr;
 }
 
 Index NodeImpl::append_as_leader(EntryType type, Payload&& payload) {
@@ -54,15 +59,13 @@ void NodeImpl::handle_append_request(const Message& message, AppendRequest&& req
     return;
   }
   const Index leader_commit = request.leader_commit;
+  track_config_entries(request.prev_log_index, request.entries);
   const Index last_new = log_.append_after(request.prev_log_index, std::move(request.entries));
   // §5.3: "If leaderCommit > commitIndex, set commitIndex =
   // min(leaderCommit, index of last new entry)" — only what this request
   // proved to match the leader's log.
   const Index commit = std::min(leader_commit, last_new);
-  if (commit > log_.committed()) {
-    emit(CommitAdvanced{log_.committed(), commit});
-    log_.commit_to(commit);
-  }
+  if (commit > log_.committed()) commit_to(commit);
   // Success promises the entries are durable: the reply waits for the persist.
   send(message.from,
        AppendReply{.success = true, .index = last_new, .hint_index = Index{}, .hint_term = Term{}},
@@ -74,10 +77,7 @@ void NodeImpl::handle_heartbeat(const Message& message, const Heartbeat& heartbe
   // The leader caps the commit index at what it knows we hold, so it names an
   // entry that matches the leader's log.
   const Index commit = std::min(heartbeat.commit, log_.last_index());
-  if (commit > log_.committed()) {
-    emit(CommitAdvanced{log_.committed(), commit});
-    log_.commit_to(commit);
-  }
+  if (commit > log_.committed()) commit_to(commit);
   send(message.from, HeartbeatReply{});
 }
 
@@ -85,16 +85,21 @@ void NodeImpl::handle_heartbeat(const Message& message, const Heartbeat& heartbe
 // Leader side.
 
 void NodeImpl::handle_append_reply(const Message& message, const AppendReply& reply) {
-  Progress& progress = progress_of(message.from);
-  progress.recent_active = true;
+  Progress* progress = &progress_of(message.from);
+  progress->recent_active = true;
   if (reply.success) {
-    const bool was_probing = progress.state == Progress::State::kProbe;
-    if (progress.update_match(reply.index)) {
-      if (was_probing) progress.become_replicate();
+    const bool was_probing = progress->state == Progress::State::kProbe;
+    if (progress->update_match(reply.index)) {
+      if (was_probing) progress->become_replicate();
       maybe_commit();
+      // The commit may have brought in a membership that removed this peer
+      // (its Progress is gone) or this leader (it stepped down).
+      if (role_ != Role::kLeader) return;
+      progress = find_progress(message.from);
+      if (progress == nullptr) return;
     }
-    maybe_send_timeout_now(progress);
-    if (progress.next <= log_.last_index() || progress.commit_sent < log_.committed()) {
+    maybe_send_timeout_now(*progress);
+    if (progress->next <= log_.last_index() || progress->commit_sent < log_.committed()) {
       appends_pending_ = true;
     }
     return;
@@ -105,7 +110,7 @@ void NodeImpl::handle_append_reply(const Message& message, const AppendReply& re
   if (reply.hint_term > Term{}) {
     next_hint = log_.find_conflict_by_term(reply.hint_index, reply.hint_term).first.next();
   }
-  if (progress.decrease_next(reply.index, next_hint)) appends_pending_ = true;
+  if (progress->decrease_next(reply.index, next_hint)) appends_pending_ = true;
 }
 
 void NodeImpl::handle_heartbeat_reply(const Message& message) {
@@ -181,30 +186,18 @@ bool NodeImpl::send_append(Progress& progress) {
 
 void NodeImpl::maybe_commit() {
   RAFT_ASSERT(role_ == Role::kLeader);
-  // The highest index replicated on a majority: the quorum-th largest match.
-  constexpr std::size_t kInline = 16;
-  std::array<Index, kInline> inline_matches{};
-  std::vector<Index> heap_matches;
-  std::span<Index> matches;
-  if (progress_.size() <= kInline) {
-    matches = std::span{inline_matches.data(), progress_.size()};
-  } else {
-    heap_matches.resize(progress_.size());
-    matches = heap_matches;
-  }
-  for (std::size_t i = 0; i < progress_.size(); ++i) matches[i] = progress_[i].match;
-  const auto quorum_position = matches.begin() + static_cast<std::ptrdiff_t>(quorum() - 1);
-  std::ranges::nth_element(matches, quorum_position, std::greater<>{});
-  const Index candidate = *quorum_position;
+  // The highest index replicated on a majority (of both halves while joint,
+  // thesis §4.3). Every voter has a Progress while this node leads.
+  const Index candidate = quorum_index(
+      membership_, [&](NodeId id) { return progress_of(id).match; }, quorum_scratch_);
   if (candidate <= log_.committed()) return;
   // §5.4.2: "only log entries from the leader's current term are committed by
   // counting replicas" — Figure 8 shows why older ones are not.
   const Result<Term> term = log_.term(candidate);
   RAFT_ASSERT(term.ok());
   if (*term != term_) return;
-  emit(CommitAdvanced{log_.committed(), candidate});
-  log_.commit_to(candidate);
   appends_pending_ = true;  // Followers learn the new commit index.
+  commit_to(candidate);
 }
 
 }  // namespace raft::detail

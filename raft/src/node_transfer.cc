@@ -23,7 +23,7 @@ Status NodeImpl::transfer_leadership(NodeId target) {
     // The most caught-up voter needs the shortest catch-up (ties: lowest id).
     const Progress* best = nullptr;
     for (const Progress& progress : progress_) {
-      if (progress.id == config_.id) continue;
+      if (progress.id == config_.id || !membership_.is_voter(progress.id)) continue;
       if (best == nullptr || progress.match > best->match) best = &progress;
     }
     if (best == nullptr) return {ErrorCode::kInvalidArgument, "no other voter to hand over to"};

@@ -68,6 +68,14 @@ void hash_node_event(Hasher& hasher, const EventBody& event) {
                    hasher.add(e.target.value());
                    hasher.add(static_cast<std::uint64_t>(e.phase));
                  },
+                 [&](const MembershipChanged& e) {
+                   hasher.add(e.index.value());
+                   for (const auto* ids : {&e.membership.voters, &e.membership.outgoing_voters,
+                                           &e.membership.learners}) {
+                     hasher.add(ids->size());
+                     for (const NodeId id : *ids) hasher.add(id.value());
+                   }
+                 },
              },
              event);
 }

@@ -48,6 +48,21 @@ nlohmann::json node_event(const NodeRecord& record) {
                    json["target"] = e.target.value();
                    json["phase"] = to_string(e.phase);
                  },
+                 [&](const MembershipChanged& e) {
+                   auto ids = [](const std::vector<NodeId>& list) {
+                     std::vector<std::uint64_t> values;
+                     for (const NodeId id : list) values.push_back(id.value());
+                     return values;
+                   };
+                   json["event"] = "membership";
+                   json["index"] = e.index.value();
+                   json["voters"] = ids(e.membership.voters);
+                   if (e.membership.joint()) {
+                     json["outgoing_voters"] = ids(e.membership.outgoing_voters);
+                   }
+                   if (!e.membership.learners.empty())
+                     json["learners"] = ids(e.membership.learners);
+                 },
              },
              record.event);
   return json;

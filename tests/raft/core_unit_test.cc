@@ -91,7 +91,18 @@ TEST(ConfigValidate, RejectsEachBadFieldNamingIt) {
        "election_timeout"},
       {"election min equal to max (empty range)",
        [](Config& c) { c.election_timeout_max = c.election_timeout_min; }, "election_timeout"},
-      {"no voters", [](Config& c) { c.voters.clear(); }, "voters"},
+      {"learners but no voters",
+       [](Config& c) {
+         c.voters.clear();
+         c.learners = {NodeId{1}};
+       },
+       "voters"},
+      {"learner also a voter", [](Config& c) { c.learners = {NodeId{2}}; }, "learners"},
+      {"duplicate learner",
+       [](Config& c) {
+         c.learners = {NodeId{5}, NodeId{5}};
+       },
+       "learners"},
       {"duplicate voter", [](Config& c) { c.voters.push_back(NodeId{2}); }, "voters"},
       {"own id not a voter", [](Config& c) { c.id = NodeId{4}; }, "id"},
       {"id zero", [](Config& c) { c.id = NodeId{0}; }, "id"},
@@ -115,9 +126,22 @@ TEST(ConfigValidate, RejectsEachBadFieldNamingIt) {
   }
 }
 
-TEST(ConfigValidate, NodeCreateRefusesAnInvalidConfig) {
+TEST(ConfigValidate, EmptyMembershipMeansJoining) {
+  // Thesis §4.2.1: a new server joins with no configuration and learns it
+  // from the leader; it must not campaign meanwhile.
   Config config = valid_config();
   config.voters.clear();
+  EXPECT_TRUE(config.validate().ok()) << config.validate().to_string();
+  MemoryLog log;
+  auto created = Node::create(config, log);
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created->next_deadline(), kTimeNever) << "a joining node has no election timer";
+  EXPECT_EQ(created->campaign().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST(ConfigValidate, NodeCreateRefusesAnInvalidConfig) {
+  Config config = valid_config();
+  config.voters.push_back(NodeId{0});
   MemoryLog log;
   const Result<Node> node = Node::create(config, log);
   ASSERT_FALSE(node.ok());
@@ -492,12 +516,16 @@ TEST(InvariantsTest, HoldForFreshNodeAndCaptureReadsIt) {
 // Node input validation
 // =================================================================================================
 
-TEST(NodeInputTest, StepRefusesUnknownSenderAndWrongAddressee) {
+TEST(NodeInputTest, StepRefusesInvalidSenderAndWrongAddressee) {
   MemoryLog log;
   auto created = Node::create(valid_config(), log);
   ASSERT_TRUE(created.ok());
   Node node = std::move(created).value();
-  EXPECT_EQ(node.step(Message{NodeId{9}, NodeId{1}, Term{1}, Heartbeat{}}).code(),
+  // A sender outside our membership is accepted (it may know a newer one,
+  // thesis §4); node 0 and ourselves are not senders.
+  EXPECT_EQ(node.step(Message{NodeId{0}, NodeId{1}, Term{1}, Heartbeat{}}).code(),
+            ErrorCode::kUnknownPeer);
+  EXPECT_EQ(node.step(Message{NodeId{1}, NodeId{1}, Term{1}, Heartbeat{}}).code(),
             ErrorCode::kUnknownPeer);
   EXPECT_EQ(node.step(Message{NodeId{2}, NodeId{3}, Term{1}, Heartbeat{}}).code(),
             ErrorCode::kInvalidArgument);

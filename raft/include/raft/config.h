@@ -14,11 +14,17 @@
 namespace raft {
 
 struct Config {
-  /// This node's id. Must be one of `voters`.
+  /// This node's id.
   NodeId id;
-  /// The cluster's voting members, this node included. Membership changes
-  /// (joint consensus) come with a later issue; until then this is fixed.
+  /// The configuration a new cluster starts with (its bootstrap membership):
+  /// the voting members, and `learners` that receive the log without voting.
+  /// `id` must be one of them. Once the log or a snapshot holds a membership
+  /// (Node::propose_membership_change), that one is used instead.
+  ///
+  /// A node joining an existing cluster leaves both empty: it learns the
+  /// membership from the leader's log and never campaigns before it does.
   std::vector<NodeId> voters;
+  std::vector<NodeId> learners;
 
   /// How often a leader sends heartbeats (Raft §5.2). Must be below
   /// election_timeout_min, and in practice a fraction of it.

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <variant>
 
+#include "raft/membership.h"
 #include "raft/message.h"
 #include "raft/types.h"
 
@@ -33,6 +34,7 @@ enum class RoleChangeReason : std::uint8_t {
   kCheckQuorum,          ///< A leader lost contact with a majority (thesis §6.2).
   kYielded,              ///< A pre-candidate gave way to a concurrent one with a lower id.
   kLeadershipTransfer,   ///< The leader handed over (TimeoutNow, thesis §3.10).
+  kRemoved,              ///< A leader committed a membership without itself (thesis §4.2.2).
 };
 [[nodiscard]] std::string_view to_string(RoleChangeReason reason) noexcept;
 
@@ -85,8 +87,16 @@ struct TransferChanged {
 };
 [[nodiscard]] std::string_view to_string(TransferChanged::Phase phase) noexcept;
 
+/// A membership change took effect here: its entry committed (or a snapshot
+/// carrying it was installed). `index` is the entry's log index.
+struct MembershipChanged {
+  Index index;
+  Membership membership;
+  friend bool operator==(const MembershipChanged&, const MembershipChanged&) = default;
+};
+
 using EventBody = std::variant<RoleChanged, TermChanged, VoteCast, LeaderChanged, CommitAdvanced,
-                               TransferChanged>;
+                               TransferChanged, MembershipChanged>;
 
 struct Event {
   Time time;  ///< The node's time (the last tick) when it happened.

@@ -8,6 +8,7 @@
 
 #include "raft/entry.h"
 #include "raft/events.h"
+#include "raft/membership.h"
 #include "raft/message.h"
 #include "raft/status.h"
 #include "raft/types.h"
@@ -17,6 +18,8 @@ namespace raft {
 [[nodiscard]] std::string describe(const Message& message);
 /// One line describing an event, e.g. "term 3: follower -> pre-candidate (election timeout)".
 [[nodiscard]] std::string describe(const Event& event);
+/// A membership, e.g. "voters {1,2,4} & {1,2,3} (joint, auto leave), learners {5}".
+[[nodiscard]] std::string describe(const Membership& membership);
 /// Milliseconds since the zero time point, for timelines: "1234.5".
 [[nodiscard]] std::string format_ms(Time time);
 }  // namespace raft

@@ -23,7 +23,8 @@ struct NodeMetrics {
   std::uint64_t proposals_accepted = 0;
   std::uint64_t proposals_refused = 0;  ///< Not leader, transferring, or over the limit.
   std::uint64_t messages_sent = 0;
-  std::uint64_t entries_committed = 0;  ///< How far the commit index advanced here.
+  std::uint64_t entries_committed = 0;   ///< How far the commit index advanced here.
+  std::uint64_t membership_changes = 0;  ///< Memberships that took effect here (thesis §4).
 
   friend bool operator==(const NodeMetrics&, const NodeMetrics&) = default;
 };

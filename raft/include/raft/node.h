@@ -4,12 +4,14 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "raft/config.h"
 #include "raft/entry.h"
 #include "raft/events.h"
 #include "raft/log_reader.h"
+#include "raft/membership.h"
 #include "raft/message.h"
 #include "raft/metrics.h"
 #include "raft/ready.h"
@@ -89,6 +91,25 @@ class Node {
   Status transfer_leadership(NodeId target = NodeId::none());
   /// The node leadership is being handed to, or none.
   [[nodiscard]] NodeId transfer_target() const noexcept;
+
+  /// Proposes a membership change (thesis §4) and returns its entry's index.
+  /// One voter change goes straight to the new membership (§4.1); more go
+  /// through a joint configuration (§4.3) that the leader leaves by itself
+  /// unless `transition` says otherwise (then an empty `changes` list leaves
+  /// it). Learners (kAddLearner) receive the log but never vote; promote one
+  /// with kAddVoter once progress() shows it caught up. A membership takes
+  /// effect when its entry commits (a MembershipChanged event); a leader
+  /// that removed itself then hands over and steps down (§4.2.2).
+  /// Errors: kNotLeader; kConfigChangeInProgress while another change is
+  /// uncommitted, while a joint configuration is being left, or before this
+  /// leader has committed an entry of its own term; kProposalDropped during
+  /// a leadership transfer; kInvalidArgument for a change that makes no sense
+  /// (see next_membership()).
+  Result<Index> propose_membership_change(
+      std::span<const MembershipChange> changes,
+      MembershipTransition transition = MembershipTransition::kAuto);
+  /// The membership in effect: the last one committed, or the bootstrap one.
+  [[nodiscard]] const Membership& membership() const noexcept;
 
   /// The transport lost the connection to `peer` (reset or refused). When that
   /// peer is our leader, stop trusting its lease and campaign soon

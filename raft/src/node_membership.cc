@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+// Membership changes (thesis §4): single-server changes (§4.1), joint
+// consensus (§4.3) with automatic leave, learners (§4.2.1) and removing the
+// leader (§4.2.2).
+//
+// A membership takes effect when its entry commits, as in etcd/raft, rather
+// than when it is appended (the thesis's choice): a committed entry is never
+// truncated, so no change ever has to be undone. The price is the rule that
+// a leader starts no change while another is uncommitted, and none before it
+// has committed an entry of its own term — without that rule a single-server
+// change can lose a committed one after a leader change (Ongaro, raft-dev,
+// "bug in single-server membership changes", 2015).
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "node_impl.h"
+
+namespace raft::detail {
+
+void NodeImpl::restore_membership() {
+  membership_ = Membership{config_.voters, {}, config_.learners, false};
+  std::ranges::sort(membership_.voters);
+  std::ranges::sort(membership_.learners);
+  membership_index_ = Index{};
+  pending_configs_.clear();
+  // The log after the last snapshot may hold newer configurations; replay
+  // them: those within the commit index take effect, the rest wait.
+  constexpr std::size_t kScanBytes = std::size_t{1} << 20;
+  std::vector<Entry> batch;
+  for (Index from = log_.first_index(); from <= log_.last_index();) {
+    batch.clear();
+    if (Status status = log_.slice(from, log_.last_index().next(), kScanBytes, batch);
+        !status.ok()) {
+      fail(std::move(status));
+      return;
+    }
+    RAFT_ASSERT(!batch.empty());
+    for (const Entry& entry : batch) {
+      if (entry.type != EntryType::kConfig) continue;
+      Result<Membership> membership = decode_config(entry);
+      if (!membership.ok()) return fail(membership.status());
+      if (entry.index <= log_.committed()) {
+        membership_ = std::move(*membership);
+        membership_index_ = entry.index;
+      } else {
+        pending_configs_.push_back(PendingConfig{entry.index, entry.term, std::move(*membership)});
+      }
+    }
+    from = batch.back().index.next();
+  }
+  sync_ballots();
+}
+
+Result<Membership> NodeImpl::decode_config(const Entry& entry) {
+  RAFT_ASSERT(entry.type == EntryType::kConfig);
+  Result<Membership> membership = decode_membership(entry.payload);
+  if (!membership.ok()) {
+    return Status{ErrorCode::kCorruption, fmt::format("log entry {}: {}", entry.index.value(),
+                                                      membership.status().message())};
+  }
+  return membership;
+}
+
+void NodeImpl::track_config_entries(Index prev, const std::vector<Entry>& entries) {
+  // Entries past `prev` that disagree with the new ones are about to be
+  // truncated (§5.3); so are the configurations they carried.
+  if (!entries.empty()) {
+    std::erase_if(pending_configs_, [&](const PendingConfig& pending) {
+      if (pending.index <= prev) return false;
+      const auto offset = Index::distance(entries.front().index, pending.index);
+      return offset >= entries.size() || entries[offset].term != pending.term;
+    });
+  }
+  for (const Entry& entry : entries) {
+    if (entry.type != EntryType::kConfig || entry.index <= log_.committed()) continue;
+    if (!pending_configs_.empty() && pending_configs_.back().index >= entry.index) continue;
+    Result<Membership> membership = decode_config(entry);
+    if (!membership.ok()) return fail(membership.status());
+    pending_configs_.push_back(PendingConfig{entry.index, entry.term, std::move(*membership)});
+  }
+}
+
+void NodeImpl::commit_to(Index index) {
+  RAFT_ASSERT(index > log_.committed());
+  emit(CommitAdvanced{log_.committed(), index});
+  log_.commit_to(index);
+  while (!pending_configs_.empty() && pending_configs_.front().index <= index) {
+    PendingConfig pending = std::move(pending_configs_.front());
+    pending_configs_.erase(pending_configs_.begin());
+    adopt_membership(pending.index, std::move(pending.membership));
+  }
+}
+
+void NodeImpl::adopt_membership(Index index, Membership membership) {
+  const bool was_voter = is_voter(config_.id);
+  membership_ = std::move(membership);
+  membership_index_ = index;
+  ++metrics_.membership_changes;
+  emit(MembershipChanged{index, membership_});
+  sync_ballots();
+  if (role_ != Role::kLeader) {
+    // A learner just promoted starts its election timer; a voter just
+    // removed stops it (reset_election_timer checks which).
+    if (was_voter != is_voter(config_.id)) reset_election_timer();
+    return;
+  }
+  sync_progress();
+  if (transfer_target_.valid() && !membership_.is_voter(transfer_target_)) {
+    end_transfer(TransferChanged::Phase::kAborted);
+  }
+  maybe_leave_joint();
+  step_down_if_removed();
+}
+
+void NodeImpl::maybe_leave_joint() {
+  if (role_ != Role::kLeader || !membership_.joint() || !membership_.auto_leave ||
+      !pending_configs_.empty()) {
+    return;
+  }
+  // Thesis §4.3: once C_old,new is committed the leader moves on to C_new.
+  // A new leader that finds the joint configuration committed does the same.
+  Result<Membership> leave = next_membership(membership_, {}, MembershipTransition::kAuto);
+  RAFT_ASSERT(leave.ok());
+  const Index index = append_as_leader(EntryType::kConfig, encode_membership(*leave));
+  pending_configs_.push_back(PendingConfig{index, term_, std::move(*leave)});
+}
+
+void NodeImpl::step_down_if_removed() {
+  if (role_ != Role::kLeader || is_voter(config_.id)) return;
+  // Thesis §4.2.2: a leader that is not part of the committed configuration
+  // steps down. Rather than leave the cluster to wait for an election
+  // timeout, hand over to the most caught-up remaining voter first (§3.10):
+  // it campaigns at once. The TimeoutNow goes out after the appends that
+  // carry the new commit index.
+  flush_appends();
+  const Progress* best = nullptr;
+  for (const Progress& progress : progress_) {
+    if (!membership_.is_voter(progress.id) || progress.match != log_.last_index()) continue;
+    if (best == nullptr || progress.match > best->match) best = &progress;
+  }
+  if (best != nullptr) send(best->id, TimeoutNow{});
+  become_follower(term_, NodeId::none(), RoleChangeReason::kRemoved);
+}
+
+void NodeImpl::sync_progress() {
+  RAFT_ASSERT(role_ == Role::kLeader || progress_.empty());
+  const std::vector<NodeId> members = membership_.members();
+  std::erase_if(progress_, [&](const Progress& progress) {
+    if (progress.id == config_.id || std::ranges::binary_search(members, progress.id)) {
+      return false;
+    }
+    // A last word to a removed member: the commit index, so that if it holds
+    // the entry that removed it, it learns it is out and stops campaigning.
+    // Best effort; pre-vote and the leader lease (thesis §4.2.3) cover the rest.
+    send(progress.id, Heartbeat{std::min(progress.match, log_.committed())});
+    return true;
+  });
+  const Index next = log_.last_index().next();
+  for (const NodeId id : members) {
+    const auto at = std::ranges::lower_bound(progress_, id, {}, &Progress::id);
+    if (at != progress_.end() && at->id == id) continue;
+    // A new member starts in probe state at our log's end and backs off
+    // from there (§5.3), like every follower of a new leader.
+    progress_.emplace(at, id, next, config_.inflight_messages_max);
+    appends_pending_ = true;
+  }
+  if (!std::ranges::binary_search(members, config_.id) && role_ == Role::kLeader) {
+    RAFT_ASSERT(find_progress(config_.id) != nullptr);  // Kept until it steps down.
+  }
+}
+
+void NodeImpl::sync_ballots() {
+  std::vector<NodeId> voters = membership_.voters;
+  for (const NodeId id : membership_.outgoing_voters) {
+    const auto at = std::ranges::lower_bound(voters, id);
+    if (at == voters.end() || *at != id) voters.insert(at, id);
+  }
+  // Keep the answers already received from voters that remain.
+  std::vector<Ballot> ballots(voters.size(), Ballot::kNone);
+  for (std::size_t i = 0; i < voters.size(); ++i) {
+    const auto old = std::ranges::lower_bound(ballot_voters_, voters[i]);
+    if (old != ballot_voters_.end() && *old == voters[i]) {
+      ballots[i] = ballots_[static_cast<std::size_t>(old - ballot_voters_.begin())];
+    }
+  }
+  ballot_voters_ = std::move(voters);
+  ballots_ = std::move(ballots);
+}
+
+Result<Index> NodeImpl::propose_membership_change(std::span<const MembershipChange> changes,
+                                                  MembershipTransition transition) {
+  RAFT_ASSERT(!ready_outstanding_);
+  if (!health_.ok()) return health_;
+  if (role_ != Role::kLeader) return Status::not_leader(leader_);
+  if (transfer_target_.valid()) {
+    return Status{
+        ErrorCode::kProposalDropped,
+        fmt::format("leadership is being transferred to node {}", transfer_target_.value())};
+  }
+  if (!pending_configs_.empty()) {
+    return Status{ErrorCode::kConfigChangeInProgress,
+                  fmt::format("the membership change at index {} has not committed yet",
+                              pending_configs_.back().index.value())};
+  }
+  if (membership_.joint() && membership_.auto_leave) {
+    return Status{ErrorCode::kConfigChangeInProgress,
+                  "the joint configuration is being left automatically"};
+  }
+  const Result<Term> commit_term = log_.term(log_.committed());
+  if (!commit_term.ok() || *commit_term != term_) {
+    // See the file comment: a change before the leader's first commit could
+    // overlap an uncommitted change of an earlier leader.
+    return Status{ErrorCode::kConfigChangeInProgress,
+                  "this leader has not committed an entry of its term yet; retry shortly"};
+  }
+  Result<Membership> next = next_membership(membership_, changes, transition);
+  if (!next.ok()) return next.status();
+  const Index index = append_as_leader(EntryType::kConfig, encode_membership(*next));
+  pending_configs_.push_back(PendingConfig{index, term_, std::move(*next)});
+  return index;
+}
+
+}  // namespace raft::detail
