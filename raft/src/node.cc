@@ -59,7 +59,15 @@ void NodeImpl::tick(Time now) {
       heartbeat_deadline_ = now_ + config_.heartbeat_interval;
       broadcast_heartbeat();
     }
-    if (now_ >= transfer_deadline_) end_transfer(TransferChanged::Phase::kAborted);
+    if (now_ >= transfer_deadline_) {
+      end_transfer(TransferChanged::Phase::kAborted);
+      if (!is_voter(config_.id)) {
+        // Removed, and the handover failed: step down and let the remaining
+        // voters elect a leader when their timers fire (thesis §4.2.2).
+        become_follower(term_, NodeId::none(), RoleChangeReason::kRemoved);
+        return;
+      }
+    }
     if (config_.check_quorum && now_ >= quorum_deadline_) check_quorum();
     return;
   }
@@ -368,6 +376,10 @@ void NodeImpl::advance(Ready&& ready) {
     maybe_commit();
   }
   handed_last_ = Index{};
+  if (role_ == Role::kLeader && transfer_target_.valid()) {
+    // What was just applied may be what a removed leader waited for.
+    if (Progress* target = find_progress(transfer_target_)) maybe_send_timeout_now(*target);
+  }
 
   // Hand the buffers back so that the next Ready reuses their capacity.
   auto recycle = [](auto& into, auto& from) {

@@ -70,8 +70,11 @@ void NodeImpl::become_follower(Term term, NodeId leader, RoleChangeReason reason
   if (transfer_target_.valid()) {
     // A newer term means the target (or someone) took over: the handover
     // happened. Losing the role for any other reason gives it up.
-    end_transfer(reason == RoleChangeReason::kHigherTerm ? TransferChanged::Phase::kCompleted
-                                                         : TransferChanged::Phase::kAborted);
+    // So did a removed leader that sent TimeoutNow and steps down (§4.2.2).
+    const bool handed_over = reason == RoleChangeReason::kHigherTerm ||
+                             (reason == RoleChangeReason::kRemoved && timeout_now_sent_);
+    end_transfer(handed_over ? TransferChanged::Phase::kCompleted
+                             : TransferChanged::Phase::kAborted);
   }
   transfer_campaign_ = false;
   set_term(term);

@@ -130,17 +130,11 @@ void NodeImpl::step_down_if_removed() {
   if (role_ != Role::kLeader || is_voter(config_.id)) return;
   // Thesis §4.2.2: a leader that is not part of the committed configuration
   // steps down. Rather than leave the cluster to wait for an election
-  // timeout, hand over to the most caught-up remaining voter first (§3.10):
-  // it campaigns at once. The TimeoutNow goes out after the appends that
-  // carry the new commit index.
-  flush_appends();
-  const Progress* best = nullptr;
-  for (const Progress& progress : progress_) {
-    if (!membership_.is_voter(progress.id) || progress.match != log_.last_index()) continue;
-    if (best == nullptr || progress.match > best->match) best = &progress;
-  }
-  if (best != nullptr) send(best->id, TimeoutNow{});
-  become_follower(term_, NodeId::none(), RoleChangeReason::kRemoved);
+  // timeout, it first hands over to the most caught-up remaining voter
+  // (§3.10): it keeps leading — without taking proposals — only until that
+  // voter holds its log and campaigns. If the handover does not happen
+  // within election_timeout_min, tick() steps down anyway.
+  if (!transfer_target_.valid()) (void)transfer_leadership(NodeId::none());
 }
 
 void NodeImpl::sync_progress() {

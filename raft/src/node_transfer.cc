@@ -52,8 +52,17 @@ void NodeImpl::maybe_send_timeout_now(Progress& progress) {
   // §3.10: only once the target's log matches ours can it win with
   // everything we committed.
   if (progress.match != log_.last_index()) return;
+  // A removed leader will not hear how its entries end once it is gone, so
+  // it hands over only when all of them are applied here: its clients get
+  // their answers (thesis §4.2.2).
+  if (!is_voter(config_.id) && log_.applied() < log_.last_index()) return;
   timeout_now_sent_ = true;
   send(progress.id, TimeoutNow{});
+  if (!is_voter(config_.id)) {
+    // A removed leader (thesis §4.2.2) will not hear the target's new term:
+    // the target campaigns among the new voters only. Its job is done.
+    become_follower(term_, NodeId::none(), RoleChangeReason::kRemoved);
+  }
 }
 
 void NodeImpl::end_transfer(TransferChanged::Phase phase) {

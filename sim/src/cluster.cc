@@ -48,11 +48,11 @@ ClusterState::ClusterState(const Scenario& spec, const Cluster::Options& opts)
   for (const LinkOverride& link : scenario.network.links) {
     link_overrides[{link.from.value(), link.to.value()}] = link.link;
   }
-  cut.assign(static_cast<std::size_t>(cluster.size) * cluster.size, 0);
+  cut.assign(static_cast<std::size_t>(cluster.hosts()) * cluster.hosts(), 0);
   last_arrival.assign(cut.size(), Time{});
 
-  hosts.resize(cluster.size);
-  for (std::uint32_t i = 0; i < cluster.size; ++i) {
+  hosts.resize(cluster.hosts());
+  for (std::uint32_t i = 0; i < cluster.hosts(); ++i) {
     hosts[i].id = NodeId{i + 1};
     start_node(hosts[i]);
   }
@@ -231,9 +231,15 @@ NodeId ClusterState::resolve(const NodeSelector& selector) const {
     case NodeSelector::Kind::kLeader:
       return current_leader();
     case NodeSelector::Kind::kFollower: {
+      // A follower is a member: spares and removed machines do not count.
       const NodeId leader = current_leader();
+      const Host* leading = leader.valid() ? &hosts[leader.value() - 1] : nullptr;
       for (const Host& h : hosts) {
-        if (h.up() && h.id != leader) return h.id;
+        if (!h.up() || h.id == leader) continue;
+        const bool member = leading != nullptr && leading->up()
+                                ? leading->node->membership().contains(h.id)
+                                : h.id.value() <= scenario.cluster.size;
+        if (member) return h.id;
       }
       return NodeId::none();
     }
@@ -255,7 +261,7 @@ std::string node_list(const std::vector<NodeId>& nodes) {
 }  // namespace
 
 void ClusterState::apply_fault(const FaultSpec& fault) {
-  const std::uint32_t n = scenario.cluster.size;
+  const std::uint32_t n = scenario.cluster.hosts();
   FaultRecord fault_record{fault.kind, {}, {}, fault.duration.value_or(Duration{}), {}};
   const NodeId target = resolve(fault.target);
   const auto single = [&](const char* verb) -> Host* {
@@ -450,6 +456,9 @@ void ClusterState::apply_fault(const FaultSpec& fault) {
       drive(h);  // Asked at the host's next turn: now, unless it is busy.
       return;
     }
+    case FaultKind::kMembershipChange:
+      request_membership_change(fault, std::move(fault_record));
+      return;
     case FaultKind::kNetworkChange:
       if (fault.network) defaults = *fault.network;
       fault_record.description =
@@ -504,7 +513,7 @@ const Node* Cluster::node(NodeId id) const noexcept {
   const detail::Host& h = state_->hosts[id.value() - 1];
   return h.up() && h.node ? &*h.node : nullptr;
 }
-std::uint32_t Cluster::size() const noexcept { return state_->scenario.cluster.size; }
+std::uint32_t Cluster::size() const noexcept { return state_->scenario.cluster.hosts(); }
 std::uint64_t Cluster::acknowledged_writes() const noexcept { return state_->acknowledged; }
 
 }  // namespace raft::sim

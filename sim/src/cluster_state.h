@@ -106,6 +106,9 @@ struct Host {
   std::deque<InboxItem> inbox;
   // A leadership transfer requested while the host was busy.
   bool transfer_pending = false;
+  // The node this one last handed leadership to: a hint for clients once it
+  // is no longer a member and hears from no leader.
+  NodeId handed_over_to;
   NodeId transfer_to;
   std::deque<ClientRequest> client_inbox;
   std::optional<Ready> in_flight;  // Waiting for its fsync.
@@ -194,6 +197,11 @@ struct ClusterState {
   void pause(Host& host);
   void resume(Host& host);
   void set_service(Host& host, ServiceRecord::Phase phase);
+
+  // ---- membership changes (membership_driver.cc) ----
+  void request_membership_change(const FaultSpec& fault, FaultRecord record);
+  void advance_membership(Host& leader);
+  void decommission_node(NodeId id);
   void serve_held(Host& host);
   void redirect_held(Host& host, NodeId hint, const char* why);
   void handle_request(Host& host, ClientRequest request);
@@ -258,6 +266,18 @@ struct ClusterState {
     NodeId node;
   };
   std::vector<FaultEnd> fault_ends;
+
+  // Membership changes asked for by the timeline, proposed in order at
+  // whichever node leads; each is done once the leader's committed
+  // membership shows it.
+  struct MembershipStep {
+    std::vector<MembershipChange> changes;
+    NodeId await_caught_up;  // Propose only once this member holds the leader's log.
+    // Machines shut down once the change is done (the operator decommissions
+    // what it removed).
+    std::vector<NodeId> decommission;
+  };
+  std::deque<MembershipStep> membership_steps;
 };
 
 }  // namespace raft::sim::detail

@@ -34,6 +34,9 @@ Time ClusterState::global_time(const Host& h, Time local) const {
 void ClusterState::start_node(Host& h) {
   Config config = base_config;
   config.id = h.id;
+  // A spare machine joins later: it starts with no membership and learns one
+  // from the leader that adds it (thesis §4.2.1).
+  if (h.id.value() > scenario.cluster.size) config.voters.clear();
   Result<Node> node = Node::create(config, h.disk, local_time(h));
   RAFT_ASSERT_MSG(node.ok(), "a node must start from what its own disk kept");
   h.node.emplace(std::move(*node));
@@ -80,7 +83,7 @@ void ClusterState::crash(Host& h, bool silent) {
   for (Host& peer : hosts) {
     if (peer.id == h.id || !peer.up()) continue;
     const Time latest =
-        last_arrival[(h.id.value() - 1) * scenario.cluster.size + (peer.id.value() - 1)];
+        last_arrival[(h.id.value() - 1) * scenario.cluster.hosts() + (peer.id.value() - 1)];
     const Time when = std::max(now + link(h.id, peer.id).latency.sample(prng), latest);
     schedule_host(peer, when, EventType::kPeerDown, 0, static_cast<std::uint32_t>(h.id.value()));
   }
@@ -123,6 +126,7 @@ void ClusterState::drive(Host& h) {
     // Refused if it lost leadership meanwhile; the trace then shows no transfer.
     (void)node.transfer_leadership(h.transfer_to);
   }
+  if (!membership_steps.empty() && node.role() == Role::kLeader) advance_membership(h);
   handle_ready(h);
   // Work that arrived while the host was busy, in arrival order.
   while (!h.in_flight && (!h.inbox.empty() || !h.client_inbox.empty())) {
@@ -240,6 +244,7 @@ void ClusterState::on_node_event(Host& h, const Event& event) {
     if (transfer->phase == TransferChanged::Phase::kStarted) return;
     // Held requests go to the new leader (completed) or are served (aborted).
     if (transfer->phase == TransferChanged::Phase::kCompleted) {
+      h.handed_over_to = transfer->target;
       redirect_held(h, transfer->target, "leadership handed over");
     } else {
       serve_held(h);
@@ -250,6 +255,11 @@ void ClusterState::on_node_event(Host& h, const Event& event) {
       leader != nullptr && leader->leader.valid() && leader->leader != h.id) {
     // A leader is known again: send what waited for one there.
     redirect_held(h, leader->leader, "not the leader");
+    return;
+  }
+  if (const auto* change = std::get_if<MembershipChanged>(&event.body);
+      change != nullptr && !change->membership.contains(h.id)) {
+    redirect_held(h, h.node->leader(), "not a member of the cluster");
     return;
   }
   const auto* role = std::get_if<RoleChanged>(&event.body);
@@ -339,6 +349,22 @@ void ClusterState::schedule_wake(Host& h) {
 void ClusterState::handle_request(Host& h, ClientRequest request) {
   Node& node = *h.node;
   node.tick(local_time(h));
+  if (!node.membership().contains(h.id) && node.role() != Role::kLeader) {
+    // A spare not yet added, or a machine removed (once it has handed over;
+    // until then it holds requests like any leader in a transfer): not part
+    // of the cluster,
+    // so it sends the client on at once (with the leader, if it knows one).
+    reply(ClientReply{request.client,
+                      request.serial,
+                      ClientReply::Kind::kNotLeader,
+                      h.id,
+                      node.leader().valid() ? node.leader() : h.handed_over_to,
+                      {},
+                      "not a member of the cluster",
+                      {},
+                      {}});
+    return;
+  }
   if (node.role() != Role::kLeader && !node.leader().valid()) {
     // An election is under way (here or elsewhere): answer once a leader is
     // known, rather than send the client away with no hint a moment too early.

@@ -16,6 +16,7 @@ bool can_cost_leader(FaultKind kind) {
     case FaultKind::kIsolate:
     case FaultKind::kSlowDisk:
     case FaultKind::kTransferLeadership:
+    case FaultKind::kMembershipChange:  // Removing the leader costs it its role.
       return true;
     default:
       return false;

@@ -14,7 +14,7 @@ const LinkSpec& ClusterState::link(NodeId from, NodeId to) const {
 }
 
 bool ClusterState::blocked(NodeId from, NodeId to) const {
-  const std::uint32_t n = scenario.cluster.size;
+  const std::uint32_t n = scenario.cluster.hosts();
   return cut[(from.value() - 1) * n + (to.value() - 1)] != 0;
 }
 
@@ -71,7 +71,7 @@ void ClusterState::send_message(Message message) {
     message_slots[slot] = copy + 1 < copies ? message : std::move(message);
     message_ids[slot] = id;
     const Time arrival = now + spec.latency.sample(prng);
-    Time& latest = last_arrival[(message_slots[slot]->from.value() - 1) * scenario.cluster.size +
+    Time& latest = last_arrival[(message_slots[slot]->from.value() - 1) * scenario.cluster.hosts() +
                                 (message_slots[slot]->to.value() - 1)];
     latest = std::max(latest, arrival);
     schedule(arrival, EventType::kDeliver,

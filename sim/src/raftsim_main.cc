@@ -86,7 +86,7 @@ std::uint32_t terminal_width() {
 
 TimelineOptions timeline_options(const RunResult& result) {
   TimelineOptions options;
-  options.nodes = result.scenario.cluster.size;
+  options.nodes = result.scenario.cluster.hosts();
   options.start = Time{};
   options.end = result.end;
   options.width = terminal_width();

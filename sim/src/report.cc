@@ -109,7 +109,8 @@ std::string summary_json(const RunResult& result) {
         {"transfers_aborted", result.node_counters.transfers_aborted},
         {"proposals_accepted", result.node_counters.proposals_accepted},
         {"proposals_refused", result.node_counters.proposals_refused},
-        {"messages_sent", result.node_counters.messages_sent}}},
+        {"messages_sent", result.node_counters.messages_sent},
+        {"membership_changes", result.node_counters.membership_changes}}},
       {"expectations_failed", result.failed_expectations},
       {"passed", result.passed()},
   };

@@ -66,6 +66,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
     total.proposals_refused += m.proposals_refused;
     total.messages_sent += m.messages_sent;
     total.entries_committed += m.entries_committed;
+    total.membership_changes += m.membership_changes;
   }
   result.recent = cluster.recent_events();
   result.history = cluster.history();

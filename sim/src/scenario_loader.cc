@@ -411,6 +411,10 @@ constexpr Action kActions[] = {
     {"clock-drift", FaultKind::kClockDrift},
     {"network", FaultKind::kNetworkChange},
     {"transfer", FaultKind::kTransferLeadership},
+    {"add-voter", FaultKind::kMembershipChange},
+    {"add-learner", FaultKind::kMembershipChange},
+    {"remove", FaultKind::kMembershipChange},
+    {"replace", FaultKind::kMembershipChange},
 };
 
 std::string_view action_key(FaultKind kind) {
@@ -754,9 +758,10 @@ void Reader::scenario(const Field& field, Scenario& out) {
 void Reader::cluster(const Field& field, ClusterSpec& out) {
   const Mapping map(
       *this, field,
-      {"size", "heartbeat", "election_timeout", "pre_vote", "check_quorum", "fast_failover",
-       "fast_failover_delay_max", "inflight_messages_max", "message_bytes_max"});
+      {"size", "spares", "heartbeat", "election_timeout", "pre_vote", "check_quorum",
+       "fast_failover", "fast_failover_delay_max", "inflight_messages_max", "message_bytes_max"});
   if (const Field* value = map.find("size")) out.size = u32(*value);
+  if (const Field* value = map.find("spares")) out.spares = u32(*value);
   if (const Field* value = map.find("heartbeat")) out.heartbeat_interval = duration(*value);
   if (const Field* value = map.find("election_timeout")) {
     const auto range = items(*value, 2, "[min, max], e.g. [1s, 2s]");
@@ -1084,6 +1089,48 @@ FaultSpec Reader::fault(const Field& field, std::optional<LinkChange>& change) {
       spec.groups.push_back(group(*to));
       break;
     }
+    case FaultKind::kMembershipChange: {
+      const std::string_view key = action->key;
+      // One id, or a list of ids.
+      const auto ids = [&](const Field& value) {
+        std::vector<NodeId> out;
+        if (value.node.IsScalar()) {
+          out.push_back(node_id(value));
+        } else {
+          for (const Field& item : list(value, "a node id or a list of node ids")) {
+            out.push_back(node_id(item));
+          }
+        }
+        if (out.empty()) fail(value, "no nodes; e.g. [6, 7]");
+        return out;
+      };
+      if (key == "replace") {
+        // A new machine comes in as a learner, catches up, then takes the old
+        // one's vote in one joint change (thesis §4.2.1, §4.3).
+        const Mapping ends(*this, *target, {"remove", "add"});
+        const Field* old_node = ends.find("remove");
+        const Field* new_node = ends.find("add");
+        if (old_node == nullptr || new_node == nullptr) {
+          fail(*target, "expected {remove: <node or leader>, add: <spare node id>}");
+        }
+        spec.target = selector(*old_node);
+        spec.await_caught_up = node_id(*new_node);
+        spec.changes.push_back({MembershipChange::Kind::kAddVoter, spec.await_caught_up});
+      } else if (key == "remove") {
+        if (target->node.IsScalar()) {
+          spec.target = selector(*target);  // remove: leader is allowed (thesis §4.2.2).
+        } else {
+          for (const NodeId id : ids(*target)) {
+            spec.changes.push_back({MembershipChange::Kind::kRemove, id});
+          }
+        }
+      } else {
+        const auto kind = key == "add-voter" ? MembershipChange::Kind::kAddVoter
+                                             : MembershipChange::Kind::kAddLearner;
+        for (const NodeId id : ids(*target)) spec.changes.push_back({kind, id});
+      }
+      break;
+    }
     case FaultKind::kHeal:
       if (!target->node.IsNull() && !boolean(*target)) {
         fail(*target, "'heal: false' heals nothing; write heal: true");
@@ -1223,6 +1270,11 @@ Problem check_cluster(const ClusterSpec& cluster) {
   if (cluster.size > kClusterSizeMax) {
     return issue("cluster.size", fmt::format("{} nodes; the simulator supports at most {}",
                                              cluster.size, kClusterSizeMax));
+  }
+  if (cluster.spares > kClusterSizeMax - cluster.size) {
+    return issue("cluster.spares",
+                 fmt::format("{} spares and {} members; the simulator supports at most {} machines",
+                             cluster.spares, cluster.size, kClusterSizeMax));
   }
   if (auto problem = check_positive(cluster.heartbeat_interval, "cluster.heartbeat")) {
     return problem;
@@ -1375,7 +1427,7 @@ Problem check_groups(const FaultSpec& fault, std::uint32_t size, const std::stri
 }
 
 Problem check_fault(const FaultSpec& fault, std::size_t index, const Scenario& scenario) {
-  const std::uint32_t size = scenario.cluster.size;
+  const std::uint32_t size = scenario.cluster.hosts();
   const std::string entry = fmt::format("timeline[{}]", index);
   const std::string path = fmt::format("{}.{}", entry, action_key(fault.kind));
   const int line = fault.line;
@@ -1440,6 +1492,11 @@ Problem check_fault(const FaultSpec& fault, std::size_t index, const Scenario& s
         return issue(path, "hand over to a node id, follower or auto, not to the leader", line);
       }
       break;
+    case FaultKind::kMembershipChange:
+      for (const MembershipChange& change : fault.changes) {
+        if (auto problem = check_node(change.node, size, path, line)) return problem;
+      }
+      break;
   }
   if (fault.target.kind == NodeSelector::Kind::kAuto &&
       fault.kind != FaultKind::kTransferLeadership) {
@@ -1464,7 +1521,7 @@ Problem check_expect(const ExpectSpec& expect) {
 Problem check_scenario(const Scenario& scenario) {
   if (auto problem = check_run(scenario)) return problem;
   if (auto problem = check_cluster(scenario.cluster)) return problem;
-  const std::uint32_t size = scenario.cluster.size;
+  const std::uint32_t size = scenario.cluster.hosts();
   if (auto problem = check_network(scenario.network, size)) return problem;
   if (auto problem = check_distribution(scenario.disk.fsync, "disk.fsync")) return problem;
   if (auto problem = check_non_negative(scenario.standby.load_time, "standby.load_time")) {

@@ -299,6 +299,8 @@ char fault_symbol(FaultKind kind) noexcept {
       return 'n';
     case FaultKind::kTransferLeadership:
       return 'T';
+    case FaultKind::kMembershipChange:
+      return 'M';
   }
   return '?';
 }

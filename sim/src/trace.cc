@@ -143,6 +143,8 @@ const char* to_string(FaultKind kind) noexcept {
       return "disk-recovered";
     case FaultKind::kClockDrift:
       return "clock-drift";
+    case FaultKind::kMembershipChange:
+      return "membership-change";
     case FaultKind::kTransferLeadership:
       return "transfer-leadership";
     case FaultKind::kNetworkChange:

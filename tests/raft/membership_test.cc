@@ -354,13 +354,46 @@ TEST(MembershipCluster, RemovedLeaderHandsOverAndStepsDown) {
   const auto leaders = net.leaders();
   ASSERT_EQ(leaders.size(), 1U);
   EXPECT_NE(leaders[0], 1U);
-  const auto roles = events_of<RoleChanged>(net[1].history());
-  ASSERT_FALSE(roles.empty());
-  EXPECT_EQ(roles.back().reason, RoleChangeReason::kRemoved);
+  const auto handover = events_of<TransferChanged>(net[1].history());
+  ASSERT_EQ(handover.size(), 2U);
+  EXPECT_EQ(handover[0].phase, TransferChanged::Phase::kStarted);
+  EXPECT_EQ(handover[1].phase, TransferChanged::Phase::kCompleted);
   EXPECT_EQ(net[1]->next_deadline(), kTimeNever) << "a removed server never campaigns";
   EXPECT_EQ(net[leaders[0]]->membership(), simple({2, 3}));
   propose(net, leaders[0], "the smaller cluster commits");
   EXPECT_EQ(net[leaders[0]]->commit_index(), net[leaders[0]]->last_index());
+}
+
+// Thesis §4.2.2: when the handover cannot happen (the remaining voters are
+// unreachable), the removed leader still steps down, an election timeout later.
+TEST(MembershipCluster, RemovedLeaderStepsDownWhenItCannotHandOver) {
+  Net net = elected(3);
+  ASSERT_TRUE(net[1]->propose_membership_change(std::vector{remove(1)}).ok());
+  net.send(net[1].drain());
+  // An entry after the change that never reaches anyone: no voter can catch
+  // up, so no TimeoutNow can go out.
+  const Result<Index> extra = net[1]->propose(Payload{std::string_view{"x"}});
+  ASSERT_TRUE(extra.ok());
+  net.hold_if([&](const Message& m) {
+    return is<AppendRequest>(m) && !body<AppendRequest>(m).entries.empty() &&
+           body<AppendRequest>(m).entries.back().index >= *extra;
+  });
+  net.send(net[1].drain());
+  net.stabilize();
+  ASSERT_FALSE(net[1]->membership().is_voter(NodeId{1})) << "the removal committed";
+  ASSERT_EQ(net[1]->role(), Role::kLeader) << "it leads on while it tries to hand over";
+  EXPECT_TRUE(net[1]->transfer_target().valid());
+  EXPECT_EQ(net[1]->propose(Payload{std::string_view{"y"}}).status().code(),
+            ErrorCode::kProposalDropped);
+  (void)net[1].run_until(at(kElectionMin + 10ms));  // Nothing it sends arrives.
+  EXPECT_EQ(net[1]->role(), Role::kFollower);
+  const auto roles = events_of<RoleChanged>(net[1].history());
+  ASSERT_FALSE(roles.empty());
+  EXPECT_EQ(roles.back().reason, RoleChangeReason::kRemoved);
+  const auto handover = events_of<TransferChanged>(net[1].history());
+  ASSERT_FALSE(handover.empty());
+  EXPECT_EQ(handover.back().phase, TransferChanged::Phase::kAborted);
+  EXPECT_EQ(net[1]->next_deadline(), kTimeNever);
 }
 
 // A change can commit and still leave the cluster without a working majority

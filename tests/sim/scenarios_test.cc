@@ -5,11 +5,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <set>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "raft/format.h"
 #include "raft/sim/runner.h"
 #include "raft/sim/scenario_loader.h"
 
@@ -156,6 +159,40 @@ TEST(NodeCounters, SimulatorReportsTheCoresCounters) {
   EXPECT_GE(result.node_counters.messages_sent, result.metrics.messages_sent);
   EXPECT_LE(result.node_counters.messages_sent - result.metrics.messages_sent, 20U);
   EXPECT_NE(summary_json(result).find("\"node_counters\""), std::string::npos);
+}
+
+// Thesis §4: every member replaced, one at a time, under load; the leader's
+// own replacement hands over (§4.2.2) instead of waiting for a timeout.
+TEST(RollingReplace, EveryMemberReplacedWithoutAFailedRequest) {
+  const RunResult result = run_scenario(load_or_die("rolling-replace.yaml"));
+  ASSERT_TRUE(result.passed()) << format_summary(result);
+  std::optional<Membership> last;
+  std::set<std::uint64_t> decommissioned;
+  int handovers = 0;
+  for (const TraceEvent& event : result.events) {
+    if (const auto* node = std::get_if<NodeRecord>(&event.body)) {
+      if (const auto* change = std::get_if<MembershipChanged>(&node->event)) {
+        last = change->membership;
+      }
+      if (const auto* transfer = std::get_if<TransferChanged>(&node->event)) {
+        handovers += transfer->phase == TransferChanged::Phase::kCompleted ? 1 : 0;
+      }
+    } else if (const auto* fault = std::get_if<FaultRecord>(&event.body);
+               fault != nullptr && fault->kind == FaultKind::kCrash) {
+      for (const NodeId id : fault->nodes) decommissioned.insert(id.value());
+    }
+  }
+  ASSERT_TRUE(last.has_value());
+  const std::vector<NodeId> spares = {NodeId{6}, NodeId{7}, NodeId{8}, NodeId{9}, NodeId{10}};
+  EXPECT_EQ(last->voters, spares) << describe(*last);
+  EXPECT_FALSE(last->joint());
+  EXPECT_EQ(decommissioned, (std::set<std::uint64_t>{1, 2, 3, 4, 5}));
+  // Ten changes took effect on each node that saw them all: five learner
+  // additions and five joint swaps, each left automatically (three entries).
+  EXPECT_GE(result.node_counters.membership_changes, 15U);
+  EXPECT_EQ(handovers, 1) << "the leader handed over once";
+  ASSERT_TRUE(result.metrics.rto.has_value());
+  EXPECT_LT(*result.metrics.rto, std::chrono::milliseconds{100});
 }
 
 // `raftsim run --trace FILE`: every event is one JSON object on one line.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "raft/membership.h"
 #include "raft/sim/distribution.h"
 #include "raft/sim/trace.h"
 #include "raft/types.h"
@@ -20,7 +21,13 @@ using namespace std::chrono_literals;
 
 /// The Raft settings of every node (mapped onto raft::Config).
 struct ClusterSpec {
+  /// The voters the cluster starts with: nodes 1..size.
   std::uint32_t size = 5;
+  /// Machines size+1 .. size+spares, running but not members: a membership
+  /// change (timeline `add_voter`, `add_learner`, `replace`) brings them in.
+  std::uint32_t spares = 0;
+  /// Every simulated machine: members and spares.
+  [[nodiscard]] std::uint32_t hosts() const noexcept { return size + spares; }
   Duration heartbeat_interval = 100ms;
   Duration election_timeout_min = 1000ms;
   Duration election_timeout_max = 2000ms;
@@ -141,7 +148,14 @@ struct FaultSpec {
   Duration extra_latency{};         ///< kSlowDisk: added to every fsync.
   double clock_rate = 1.0;          ///< kClockDrift: the node's clock runs at this rate.
   std::optional<LinkSpec> network;  ///< kNetworkChange: the new defaults.
-  int line = 0;                     ///< Source line in the scenario file (0 when built in code).
+  /// kMembershipChange: what to change, proposed at the leader (retried until
+  /// the leader accepts; thesis §4). How: one voter change directly, more
+  /// through a joint configuration left automatically.
+  std::vector<MembershipChange> changes;
+  /// kMembershipChange: wait until this learner has caught up with the
+  /// leader's log before proposing (a promotion that cannot stall commits).
+  NodeId await_caught_up;
+  int line = 0;  ///< Source line in the scenario file (0 when built in code).
 };
 
 /// Bounds a run must meet; a run that misses one exits non-zero.

@@ -54,6 +54,7 @@ enum class FaultKind : std::uint8_t {
   kClockDrift,          ///< The node's timers run fast or slow.
   kNetworkChange,       ///< Link latency, loss or duplication changed.
   kTransferLeadership,  ///< The leader was asked to hand over (thesis §3.10): planned, not a fault.
+  kMembershipChange,    ///< A membership change was requested (thesis §4): planned, not a fault.
 };
 [[nodiscard]] const char* to_string(FaultKind kind) noexcept;
 
