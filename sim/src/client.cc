@@ -66,26 +66,49 @@ void ClusterState::client_tick(Client& client) {
   ++client.op_counter;
   client.attempt = 0;
   client.previous_backoff = Duration{};
+  client.registering = false;
+  client.op_recorded = false;
+  client.maybe_applied = false;
   client.kind = client.prng.chance(spec.read_ratio) ? OpKind::kRead : OpKind::kWrite;
   client.key = fmt::format("k{}", client.prng.uniform(spec.keys));
   start_attempt(client);
+}
+
+bool ClusterState::through_session(const Client& client) const {
+  // Reads change nothing, so a repeated read needs no session (thesis §6.3
+  // lets read-only queries bypass it).
+  return client.spec->sessions && client.kind == OpKind::kWrite;
 }
 
 void ClusterState::start_attempt(Client& client) {
   const ClientSpec& spec = *client.spec;
   if (client.serial == 0) client.serial = new_serial(client);
   client.redirects = 0;
-  Operation op;
-  op.id = client.serial;
-  op.client = client.id;
-  op.kind = client.kind;
-  op.key = client.key;
-  if (client.kind == OpKind::kWrite) {
-    op.value = fmt::format("c{}-{}-{}", client.id, client.op_counter, client.attempt);
+  // A write through a session needs one first: RegisterClient (thesis §6.3).
+  client.registering = through_session(client) && client.session == 0;
+  if (client.registering) {
+    // Not an operation of the history: it changes no key.
+  } else if (through_session(client) && client.op_recorded) {
+    // A retry under a session is the same command (same sequence, same
+    // value): the state machine applies it at most once, so the history
+    // holds one operation from the first invoke to the last answer.
+    Operation& op = history[client.history_slot];
+    op.outcome = OpOutcome::kUnknown;
+    op.complete = Time{};
+  } else {
+    Operation op;
+    op.id = client.serial;
+    op.client = client.id;
+    op.kind = client.kind;
+    op.key = client.key;
+    if (client.kind == OpKind::kWrite) {
+      op.value = fmt::format("c{}-{}-{}", client.id, client.op_counter, client.attempt);
+    }
+    op.invoke = now;
+    client.history_slot = history.size();
+    history.push_back(std::move(op));
+    client.op_recorded = true;
   }
-  op.invoke = now;
-  client.history_slot = history.size();
-  history.push_back(std::move(op));
   client.target = client.leader_hint.valid() && spec.follow_leader_hint
                       ? client.leader_hint
                       : client.endpoints[client.endpoint];
@@ -94,6 +117,24 @@ void ClusterState::start_attempt(Client& client) {
 }
 
 void ClusterState::send_attempt(Client& client) {
+  std::uint64_t slot;
+  if (!free_request_slots.empty()) {
+    slot = free_request_slots.back();
+    free_request_slots.pop_back();
+  } else {
+    slot = request_slots.size();
+    request_slots.emplace_back();
+  }
+  if (client.registering) {
+    ClientRequest request;
+    request.client = client.id;
+    request.serial = client.serial;
+    request.session = ClientRequest::Session::kRegister;
+    request_slots[slot] = std::move(request);
+    schedule(now + client_latency(), EventType::kRequestArrive,
+             static_cast<std::uint32_t>(client.target.value()), slot);
+    return;
+  }
   const Operation& op = history[client.history_slot];
   record(client.target, ClientRecord{client.id,
                                      op.id,
@@ -104,16 +145,18 @@ void ClusterState::send_attempt(Client& client) {
                                      op.key,
                                      op.value,
                                      {}});
-  std::uint64_t slot;
-  if (!free_request_slots.empty()) {
-    slot = free_request_slots.back();
-    free_request_slots.pop_back();
-  } else {
-    slot = request_slots.size();
-    request_slots.emplace_back();
+  ClientRequest request{client.id, client.serial,
+                        KvCommand{op.id, op.kind, client.id, client.op_counter, op.key, op.value}};
+  if (through_session(client)) {
+    // The sequence is the client's operation number, the same for every
+    // retry. One operation at a time: every earlier one is answered or
+    // abandoned, so the table may drop their replies.
+    request.session = ClientRequest::Session::kRequest;
+    request.session_id = client.session;
+    request.sequence = client.op_counter;
+    request.first_outstanding = client.op_counter;
   }
-  request_slots[slot] =
-      ClientRequest{client.id, client.serial, KvCommand{op.id, op.kind, op.key, op.value}};
+  request_slots[slot] = std::move(request);
   schedule(now + client_latency(), EventType::kRequestArrive,
            static_cast<std::uint32_t>(client.target.value()), slot);
 }
@@ -123,6 +166,14 @@ void ClusterState::on_reply(Client& client, const ClientReply& reply) {
   switch (reply.kind) {
     case ClientReply::Kind::kOk:
       client.leader_hint = reply.from;
+      if (client.registering) {
+        // Registered: now send the write itself, at once.
+        client.session = reply.session;
+        client.registering = false;
+        client.serial = 0;
+        start_attempt(client);
+        return;
+      }
       finish_attempt(client, ClientRecord::Phase::kOk, OpOutcome::kOk, reply.value, {});
       operation_done(client);
       return;
@@ -148,6 +199,19 @@ void ClusterState::on_reply(Client& client, const ClientReply& reply) {
       client.leader_hint = NodeId::none();
       finish_attempt(client, ClientRecord::Phase::kFail, OpOutcome::kUnknown, {}, reply.error);
       break;
+    case ClientReply::Kind::kSessionExpired: {
+      // Thesis §6.3: the session is gone, and with it the saved reply. This
+      // attempt was not applied; if no earlier one can have been either, the
+      // write may go again under a new session, else its outcome stays unknown.
+      client.session = 0;
+      const bool give_up = client.maybe_applied;
+      finish_attempt(client, ClientRecord::Phase::kFail, OpOutcome::kFail, {}, reply.error);
+      if (give_up) {
+        operation_done(client);
+        return;
+      }
+      break;
+    }
   }
   retry_or_give_up(client);
 }
@@ -162,6 +226,16 @@ void ClusterState::on_timeout(Client& client, std::uint64_t serial) {
 
 void ClusterState::finish_attempt(Client& client, ClientRecord::Phase phase, OpOutcome outcome,
                                   const std::string& value, const std::string& error) {
+  if (client.registering) {
+    client.serial = 0;  // A registration is not an operation: nothing to record.
+    return;
+  }
+  if (through_session(client)) {
+    // One operation across its attempts: once an attempt may have been
+    // applied, a later refusal cannot make the operation a definite failure.
+    if (outcome == OpOutcome::kUnknown) client.maybe_applied = true;
+    if (outcome == OpOutcome::kFail && client.maybe_applied) outcome = OpOutcome::kUnknown;
+  }
   Operation& op = history[client.history_slot];
   op.complete = now;
   op.outcome = outcome;

@@ -54,6 +54,10 @@ ClusterState::ClusterState(const Scenario& spec, const Cluster::Options& opts)
   hosts.resize(cluster.hosts());
   for (std::uint32_t i = 0; i < cluster.hosts(); ++i) {
     hosts[i].id = NodeId{i + 1};
+    SessionConfig sessions;
+    sessions.timeout = scenario.sessions.timeout;
+    sessions.sessions_max = static_cast<std::size_t>(scenario.sessions.sessions_max);
+    hosts[i].kv = KvStore{sessions};
     start_node(hosts[i]);
   }
   for (std::uint64_t i = 0; i < scenario.faults.size(); ++i) {
@@ -515,5 +519,6 @@ const Node* Cluster::node(NodeId id) const noexcept {
 }
 std::uint32_t Cluster::size() const noexcept { return state_->scenario.cluster.hosts(); }
 std::uint64_t Cluster::acknowledged_writes() const noexcept { return state_->acknowledged; }
+std::uint64_t Cluster::retries_deduplicated() const noexcept { return state_->deduplicated; }
 
 }  // namespace raft::sim

@@ -51,9 +51,19 @@ struct LaterFirst {
 
 /// A client's request as it travels to a host.
 struct ClientRequest {
+  /// How it goes through the session table (thesis §6.3).
+  enum class Session : std::uint8_t {
+    kNone,      ///< A bare command: applied every time it commits.
+    kRegister,  ///< RegisterClient: no command; the reply is the session id.
+    kRequest,   ///< `command` under (session_id, sequence), applied at most once.
+  };
   std::uint32_t client = 0;
   std::uint64_t serial = 0;  // The attempt it belongs to.
   KvCommand command;
+  Session session = Session::kNone;
+  std::uint64_t session_id = 0;
+  std::uint64_t sequence = 0;
+  std::uint64_t first_outstanding = 0;
 };
 
 struct ClientReply {
@@ -63,6 +73,8 @@ struct ClientReply {
     kUnavailable,  ///< Leader not serving yet (standby loading) or proposal refused.
     kRefused,      ///< Connection refused: the process is down. Not applied.
     kUnknown,      ///< Proposed but leadership was lost, or connection reset.
+    /// The session is gone (thesis §6.3); this attempt was not applied.
+    kSessionExpired,
   };
   std::uint32_t client = 0;
   std::uint64_t serial = 0;
@@ -73,6 +85,7 @@ struct ClientReply {
   std::string error;
   Index index;
   Term term;
+  std::uint64_t session = 0;  ///< A registration's new session id.
 };
 
 /// A message, or (when `peer_down` is set) the transport's report that the
@@ -88,7 +101,7 @@ struct PendingRequest {
   std::uint32_t client = 0;
   std::uint64_t serial = 0;
   Term term;
-  KvCommand command;
+  Payload payload;  // What was proposed: the entry at the index is ours if it is the same.
 };
 
 struct Host {
@@ -154,6 +167,15 @@ struct Client {
   std::uint32_t redirects = 0;
   NodeId target;
   Time stop = kTimeNever;
+  // Client sessions (spec->sessions): the session id (0: none), whether the
+  // current attempt registers one, whether the current operation has its
+  // Operation in the history yet (a retried write under a session is one
+  // operation, not one per attempt), and whether an earlier attempt of it may
+  // have been applied.
+  std::uint64_t session = 0;
+  bool registering = false;
+  bool op_recorded = false;
+  bool maybe_applied = false;
 };
 
 struct ClusterState {
@@ -211,6 +233,7 @@ struct ClusterState {
   // ---- clients (client.cc) ----
   void start_clients();
   void client_tick(Client& client);
+  bool through_session(const Client& client) const;
   void start_attempt(Client& client);
   void send_attempt(Client& client);
   void on_reply(Client& client, const ClientReply& reply);
@@ -238,6 +261,7 @@ struct ClusterState {
   StateChecker checker;
   bool storage_failed = false;
   std::uint64_t acknowledged = 0;
+  std::uint64_t deduplicated = 0;  // Retries answered from a session's saved reply.
 
   std::vector<Host> hosts;
   std::vector<Client> clients;

@@ -197,18 +197,43 @@ void ClusterState::finish_ready(Host& h) {
   h.node->advance(std::move(ready));
 }
 
+namespace {
+
+/// What a client is told when the session table refused its command.
+ClientReply::Kind refusal_kind(SessionOutcome outcome) {
+  switch (outcome) {
+    case SessionOutcome::kSessionExpired:
+      return ClientReply::Kind::kSessionExpired;
+    case SessionOutcome::kTooManyOutstanding:
+      return ClientReply::Kind::kUnavailable;  // Not applied; try again later.
+    default:
+      // kStale: the client moved on, so nobody waits for this answer; it may
+      // have been applied by an earlier copy.
+      return ClientReply::Kind::kUnknown;
+  }
+}
+
+}  // namespace
+
 void ClusterState::apply_entries(Host& h, const std::vector<Entry>& entries) {
   for (const Entry& entry : entries) {
     if (options.check_safety) checker.on_apply(now, h.id, entry);
     if (entry.type != EntryType::kNormal) continue;
-    const std::optional<KvCommand> command = KvCommand::decode(entry.payload);
-    RAFT_ASSERT_MSG(command.has_value(), "the log holds only commands the clients encoded");
-    std::string value = h.kv.apply(*command);
+    Result<KvApplied> applied = h.kv.apply_entry(entry.index, entry.payload);
+    RAFT_ASSERT_MSG(applied.ok(), "the log holds only commands the clients encoded");
+    const std::optional<KvCommand>& command = applied->command;
+    if (options.check_safety && applied->executed && command->kind == OpKind::kWrite) {
+      // Every replica executes each logical write at most once (thesis §6.3);
+      // without sessions, a retry of an applied write executes again.
+      checker.on_write_executed(now, h.id, command->client, command->request,
+                                applied->session.has_value());
+    }
+    std::string value = std::move(applied->value);
     const auto pending = h.pending.find(entry.index);
     if (pending == h.pending.end()) continue;
     PendingRequest request = std::move(pending->second);
     h.pending.erase(pending);
-    if (request.term != entry.term || request.command.op != command->op) {
+    if (request.term != entry.term || !(request.payload == entry.payload)) {
       // Another leader's entry took the index: ours was never committed.
       reply(ClientReply{request.client,
                         request.serial,
@@ -221,10 +246,27 @@ void ClusterState::apply_entries(Host& h, const std::vector<Entry>& entries) {
                         {}});
       continue;
     }
-    if (options.check_safety && command->kind == OpKind::kWrite) {
+    if (applied->session && !applied->session->ok()) {
+      reply(ClientReply{request.client,
+                        request.serial,
+                        refusal_kind(applied->session->outcome),
+                        h.id,
+                        {},
+                        {},
+                        fmt::format("session {}: {}", applied->session->client,
+                                    to_string(applied->session->outcome)),
+                        entry.index,
+                        entry.term,
+                        {}});
+      continue;
+    }
+    if (options.check_safety && command && command->kind == OpKind::kWrite) {
       checker.on_acknowledged(now, h.id, entry.index, entry.term, command->op);
     }
     ++acknowledged;
+    if (applied->session && applied->session->outcome == SessionOutcome::kDuplicate) {
+      ++deduplicated;
+    }
     reply(ClientReply{request.client,
                       request.serial,
                       ClientReply::Kind::kOk,
@@ -233,7 +275,8 @@ void ClusterState::apply_entries(Host& h, const std::vector<Entry>& entries) {
                       std::move(value),
                       {},
                       entry.index,
-                      entry.term});
+                      entry.term,
+                      applied->session ? applied->session->client : 0});
   }
 }
 
@@ -390,7 +433,32 @@ void ClusterState::handle_request(Host& h, ClientRequest request) {
     h.held.push_back(std::move(request));
     return;
   }
-  Result<Index> index = node.propose(request.command.encode());
+  Payload payload;
+  switch (request.session) {
+    case ClientRequest::Session::kNone:
+      payload = encode_command_entry(request.command);
+      break;
+    case ClientRequest::Session::kRegister:
+    case ClientRequest::Session::kRequest: {
+      // Thesis §6.3: the leader stamps its own time into the command; the
+      // state machines expire sessions by it, never by their own clocks.
+      SessionCommand command;
+      command.timestamp = local_time(h);
+      if (request.session == ClientRequest::Session::kRegister) {
+        command.kind = SessionCommand::Kind::kRegister;
+        command.command = fmt::format("client {} attempt {}", request.client, request.serial);
+      } else {
+        command.kind = SessionCommand::Kind::kRequest;
+        command.client = request.session_id;
+        command.sequence = request.sequence;
+        command.first_outstanding = request.first_outstanding;
+        command.command = std::string{request.command.encode().as_string()};
+      }
+      payload = encode_session_entry(command);
+      break;
+    }
+  }
+  Result<Index> index = node.propose(payload);
   if (!index.ok()) {
     reply(ClientReply{request.client,
                       request.serial,
@@ -403,8 +471,8 @@ void ClusterState::handle_request(Host& h, ClientRequest request) {
                       {}});
     return;
   }
-  h.pending.emplace(*index, PendingRequest{request.client, request.serial, node.term(),
-                                           std::move(request.command)});
+  h.pending.emplace(
+      *index, PendingRequest{request.client, request.serial, node.term(), std::move(payload)});
   handle_ready(h);
 }
 

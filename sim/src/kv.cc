@@ -7,8 +7,9 @@
 namespace raft::sim {
 namespace {
 
-// Layout: op (8 bytes, little endian) | kind (1) | key length (4) | key | value.
-constexpr std::size_t kHeaderBytes = 8 + 1 + 4;
+// Layout: op (8 bytes, little endian) | kind (1) | client (4) | request (8) |
+// key length (4) | key | value.
+constexpr std::size_t kHeaderBytes = 8 + 1 + 4 + 8 + 4;
 
 void put_u64(std::vector<std::byte>& out, std::uint64_t value, int bytes) {
   for (int i = 0; i < bytes; ++i) out.push_back(static_cast<std::byte>(value >> (8 * i)));
@@ -27,6 +28,8 @@ Payload KvCommand::encode() const {
   out.reserve(kHeaderBytes + key.size() + value.size());
   put_u64(out, op, 8);
   put_u64(out, static_cast<std::uint64_t>(kind), 1);
+  put_u64(out, client, 4);
+  put_u64(out, request, 8);
   put_u64(out, key.size(), 4);
   for (const char c : key) out.push_back(static_cast<std::byte>(c));
   for (const char c : value) out.push_back(static_cast<std::byte>(c));
@@ -41,12 +44,58 @@ std::optional<KvCommand> KvCommand::decode(const Payload& payload) {
   const std::uint64_t kind = get_u64(bytes.data() + 8, 1);
   if (kind > static_cast<std::uint64_t>(OpKind::kWrite)) return std::nullopt;
   command.kind = static_cast<OpKind>(kind);
-  const std::uint64_t key_size = get_u64(bytes.data() + 9, 4);
+  command.client = static_cast<std::uint32_t>(get_u64(bytes.data() + 9, 4));
+  command.request = get_u64(bytes.data() + 13, 8);
+  const std::uint64_t key_size = get_u64(bytes.data() + 21, 4);
   if (key_size > bytes.size() - kHeaderBytes) return std::nullopt;
   const auto* text = reinterpret_cast<const char*>(bytes.data());  // NOLINT: bytes as chars
   command.key.assign(text + kHeaderBytes, key_size);
   command.value.assign(text + kHeaderBytes + key_size, bytes.size() - kHeaderBytes - key_size);
   return command;
+}
+
+Payload encode_command_entry(const KvCommand& command) {
+  const Payload inner = command.encode();
+  std::vector<std::byte> out;
+  out.reserve(1 + inner.size());
+  out.push_back(static_cast<std::byte>(KvEntryKind::kCommand));
+  out.insert(out.end(), inner.bytes().begin(), inner.bytes().end());
+  return Payload{std::move(out)};
+}
+
+Payload encode_session_entry(const SessionCommand& command) {
+  std::vector<std::byte> out = command.encode();
+  out.insert(out.begin(), static_cast<std::byte>(KvEntryKind::kSession));
+  return Payload{std::move(out)};
+}
+
+Result<KvApplied> KvStore::apply_entry(Index index, const Payload& payload) {
+  const auto bytes = payload.bytes();
+  if (bytes.empty()) return Status{ErrorCode::kCorruption, "kv entry: empty"};
+  const auto kind = std::to_integer<std::uint8_t>(bytes[0]);
+  KvApplied applied;
+  if (kind == static_cast<std::uint8_t>(KvEntryKind::kCommand)) {
+    applied.command = KvCommand::decode(Payload{bytes.subspan(1)});
+    if (!applied.command) return Status{ErrorCode::kCorruption, "kv entry: malformed command"};
+    applied.value = apply(*applied.command);
+    applied.executed = true;
+    return applied;
+  }
+  if (kind != static_cast<std::uint8_t>(KvEntryKind::kSession)) {
+    return Status{ErrorCode::kCorruption, "kv entry: unknown kind"};
+  }
+  Result<SessionCommand> session = SessionCommand::decode(bytes.subspan(1));
+  if (!session.ok()) return session.status();
+  if (session->kind == SessionCommand::Kind::kRequest) {
+    applied.command = KvCommand::decode(Payload{std::string_view{session->command}});
+    if (!applied.command) return Status{ErrorCode::kCorruption, "kv entry: malformed command"};
+  }
+  applied.session = sessions_.apply(index, *session, [&](std::string_view) {
+    applied.executed = true;
+    return apply(*applied.command);
+  });
+  applied.value = applied.session->reply;
+  return applied;
 }
 
 std::string KvStore::apply(const KvCommand& command) {

@@ -48,6 +48,13 @@ std::string format_summary(const RunResult& result) {
                      result.violations.empty()
                          ? std::string{"ok (no violation)"}
                          : fmt::format("{} violation(s)", result.violations.size()));
+  if (result.duplicate_writes > 0 || result.retries_deduplicated > 0 ||
+      result.scenario.expect.duplicate_writes_max) {
+    out += fmt::format(
+        "duplicates {} write(s) applied more than once by some replica; {} retries answered "
+        "from a session's saved reply\n",
+        result.duplicate_writes, result.retries_deduplicated);
+  }
   if (result.linearizability_checked) {
     out += fmt::format(
         "linearizable {}{}\n", to_string(result.linearizability.verdict),
@@ -93,6 +100,8 @@ std::string summary_json(const RunResult& result) {
       {"messages_sent", m.messages_sent},
       {"messages_dropped", m.messages_dropped},
       {"violations", result.violations.size()},
+      {"duplicate_writes", result.duplicate_writes},
+      {"retries_deduplicated", result.retries_deduplicated},
       {"linearizable", result.linearizability_checked
                            ? nlohmann::json(to_string(result.linearizability.verdict))
                            : nlohmann::json(nullptr)},

@@ -45,6 +45,8 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   result.events_processed = cluster.events_processed();
   result.trace_events = cluster.trace().count();
   result.violations = cluster.checker().violations();
+  result.duplicate_writes = cluster.checker().duplicate_writes();
+  result.retries_deduplicated = cluster.retries_deduplicated();
   for (std::uint32_t id = 1; id <= cluster.size(); ++id) {
     const Node* node = cluster.node(NodeId{id});
     if (node == nullptr) continue;
@@ -98,6 +100,11 @@ void check_expectations(RunResult& result) {
   if (expect.elections_max && metrics.elections > *expect.elections_max) {
     result.failed_expectations.push_back(fmt::format("elections: {}, expected at most {}",
                                                      metrics.elections, *expect.elections_max));
+  }
+  if (expect.duplicate_writes_max && result.duplicate_writes > *expect.duplicate_writes_max) {
+    result.failed_expectations.push_back(
+        fmt::format("duplicate writes: {} applied more than once, expected at most {}",
+                    result.duplicate_writes, *expect.duplicate_writes_max));
   }
   if (result.violations.size() > expect.violations) {
     result.failed_expectations.push_back(fmt::format("violations: {}, expected at most {}",

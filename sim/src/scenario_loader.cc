@@ -39,8 +39,10 @@
 //       retry: {policy: fixed, base: 1s}
 //       endpoints: [1, 2, 3]            # default: every node
 //       follow_leader_hint: true
+//       sessions: false                 # writes through a client session (thesis §6.3)
 //       start: 1s
 //       stop: 50s                       # default: the end of the run
+//   sessions: {timeout: 60s, max: 0}   # the state machine's session table
 //   timeline:
 //     - {at: 20s, crash: leader, restart_after: 10s}   # crash: leader | follower | <id>
 //     - {at: 20s, kill-machine: 2}                     # silent machine loss
@@ -56,7 +58,8 @@
 //     - {at: 10s, clock-drift: 2, rate: 1.05}
 //     - {at: 10s, network: {loss: 0.2, latency: 10ms}} # unset fields keep their value
 //   expect: {rto_ms_max: 10000, failed_requests_max: 5, violations: 0, linearizable: true,
-//            detection_ms_max: 4000, election_ms_max: 5000, elections_max: 3}
+//            detection_ms_max: 4000, election_ms_max: 5000, elections_max: 3,
+//            duplicate_writes_max: 0}
 //
 // Durations: a number and a unit, ns, us, ms, s, m or h: "100ms", "1.5s", "2m",
 // "250us", "10ns"; "0" alone needs no unit. A bare number is an error (is 100
@@ -616,6 +619,7 @@ class Reader {
   void network(const Field& field, NetworkSpec& out);
   void disk(const Field& field, DiskSpec& out);
   void standby(const Field& field, StandbySpec& out);
+  void sessions(const Field& field, SessionSpec& out);
   void clients(const Field& field, std::vector<ClientSpec>& out);
   void client(const Field& field, ClientSpec& out);
   void retry(const Field& field, RetrySpec& out);
@@ -734,12 +738,12 @@ void Reader::scenario(const Field& field, Scenario& out) {
   if (!field.node.IsDefined() || field.node.IsNull()) {
     fail(field,
          "the scenario is empty; expected a mapping with keys name, description, seed, "
-         "duration, events_max, cluster, network, disk, standby, clients, timeline, "
-         "expect");
+         "duration, events_max, cluster, network, disk, standby, clients, sessions, "
+         "timeline, expect");
   }
   const Mapping map(*this, field,
                     {"name", "description", "seed", "duration", "events_max", "cluster", "network",
-                     "disk", "standby", "clients", "timeline", "expect"});
+                     "disk", "standby", "clients", "sessions", "timeline", "expect"});
   if (const Field* value = map.find("name")) out.name = text(*value);
   if (const Field* value = map.find("description")) out.description = text(*value);
   if (const Field* value = map.find("seed")) out.seed = u64(*value);
@@ -751,6 +755,7 @@ void Reader::scenario(const Field& field, Scenario& out) {
   if (const Field* value = map.find("disk")) disk(*value, out.disk);
   if (const Field* value = map.find("standby")) standby(*value, out.standby);
   if (const Field* value = map.find("clients")) clients(*value, out.clients);
+  if (const Field* value = map.find("sessions")) sessions(*value, out.sessions);
   if (const Field* value = map.find("timeline")) timeline(*value, out.network.defaults, out.faults);
   if (const Field* value = map.find("expect")) expect(*value, out.expect);
 }
@@ -822,6 +827,12 @@ void Reader::standby(const Field& field, StandbySpec& out) {
   if (const Field* value = map.find("start_time")) out.start_time = duration(*value);
 }
 
+void Reader::sessions(const Field& field, SessionSpec& out) {
+  const Mapping map(*this, field, {"timeout", "max"});
+  if (const Field* value = map.find("timeout")) out.timeout = duration(*value);
+  if (const Field* value = map.find("max")) out.sessions_max = u64(*value);
+}
+
 void Reader::clients(const Field& field, std::vector<ClientSpec>& out) {
   out.clear();
   for (const Field& item : list(field, "a list of client groups")) {
@@ -834,7 +845,7 @@ void Reader::clients(const Field& field, std::vector<ClientSpec>& out) {
 void Reader::client(const Field& field, ClientSpec& out) {
   const Mapping map(*this, field,
                     {"name", "count", "mode", "interval", "timeout", "read_ratio", "keys", "retry",
-                     "endpoints", "follow_leader_hint", "start", "stop"});
+                     "endpoints", "follow_leader_hint", "sessions", "start", "stop"});
   if (const Field* value = map.find("name")) out.name = text(*value);
   if (const Field* value = map.find("count")) out.count = u32(*value);
   if (const Field* value = map.find("mode")) {
@@ -853,6 +864,7 @@ void Reader::client(const Field& field, ClientSpec& out) {
     }
   }
   if (const Field* value = map.find("follow_leader_hint")) out.follow_leader_hint = boolean(*value);
+  if (const Field* value = map.find("sessions")) out.sessions = boolean(*value);
   if (const Field* value = map.find("start")) out.start = duration(*value);
   if (const Field* value = map.find("stop")) {
     // `stop: null` (useful in an override) means "the end of the run".
@@ -1161,9 +1173,10 @@ FaultSpec Reader::fault(const Field& field, std::optional<LinkChange>& change) {
 }
 
 void Reader::expect(const Field& field, ExpectSpec& out) {
-  const Mapping map(*this, field,
-                    {"rto_ms_max", "failed_requests_max", "violations", "linearizable",
-                     "detection_ms_max", "election_ms_max", "elections_max"});
+  const Mapping map(
+      *this, field,
+      {"rto_ms_max", "failed_requests_max", "violations", "linearizable", "detection_ms_max",
+       "election_ms_max", "elections_max", "duplicate_writes_max"});
   // Optional bounds: `null` (useful in an override) removes the bound.
   const auto bound = [&](std::string_view key, std::optional<double>& target) {
     if (const Field* value = map.find(key)) {
@@ -1180,6 +1193,7 @@ void Reader::expect(const Field& field, ExpectSpec& out) {
   bound("election_ms_max", out.election_ms_max);
   count("failed_requests_max", out.failed_requests_max);
   count("elections_max", out.elections_max);
+  count("duplicate_writes_max", out.duplicate_writes_max);
   if (const Field* value = map.find("violations")) out.violations = u64(*value);
   if (const Field* value = map.find("linearizable")) out.linearizable = boolean(*value);
 }
@@ -1531,6 +1545,9 @@ Problem check_scenario(const Scenario& scenario) {
     return problem;
   }
   if (auto problem = check_clients(scenario.clients, size)) return problem;
+  if (auto problem = check_positive(scenario.sessions.timeout, "sessions.timeout")) {
+    return problem;
+  }
   for (std::size_t i = 0; i < scenario.faults.size(); ++i) {
     if (auto problem = check_fault(scenario.faults[i], i, scenario)) return problem;
   }

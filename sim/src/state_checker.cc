@@ -161,6 +161,17 @@ void StateChecker::on_acknowledged(Time now, NodeId node, Index index, Term term
   }
 }
 
+void StateChecker::on_write_executed(Time now, NodeId node, std::uint32_t client,
+                                     std::uint64_t request, bool through_session) {
+  if (per_node(node).executed_writes.emplace(client, request).second) return;
+  if (duplicated_.emplace(client, request).second && through_session) {
+    // Thesis §6.3: the session table must answer a retry from its saved
+    // reply, never by executing the command again.
+    fail(now, node, "Exactly Once",
+         fmt::format("write {} of client {} executed twice through its session", request, client));
+  }
+}
+
 void StateChecker::on_durable(Time now, NodeId node, const HardState& state) {
   if (!state.vote.valid()) return;
   // §5.2 as the disk sees it: one vote per term, even across crashes.
@@ -180,6 +191,8 @@ void StateChecker::on_restart(NodeId node, const HardState& durable) {
   state.term = durable.term;
   state.commit = Index{};
   state.votes.clear();
+  // The state machine starts empty and applies the log again.
+  state.executed_writes.clear();
 }
 
 }  // namespace raft::sim

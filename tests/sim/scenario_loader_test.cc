@@ -690,6 +690,29 @@ TEST_F(ScenarioOverride, Errors) {
   EXPECT_EQ(scenario_.clients[0].interval, before.clients[0].interval);
 }
 
+// Client sessions (thesis §6.3): the per-client switch, the table's settings
+// and the duplicate bound, each checked like any other field.
+TEST_F(ScenarioOverride, Sessions) {
+  EXPECT_FALSE(scenario_.clients[0].sessions);  // Off unless asked for.
+  ASSERT_TRUE(set("clients.0.sessions=true").ok());
+  EXPECT_TRUE(scenario_.clients[0].sessions);
+  ASSERT_TRUE(set("sessions={timeout: 5s, max: 100}").ok());
+  EXPECT_EQ(scenario_.sessions.timeout, 5s);
+  EXPECT_EQ(scenario_.sessions.sessions_max, 100U);
+  ASSERT_TRUE(set("expect.duplicate_writes_max=0").ok());
+  EXPECT_EQ(scenario_.expect.duplicate_writes_max, std::optional<std::uint64_t>{0});
+  ASSERT_TRUE(set("expect.duplicate_writes_max=null").ok());
+  EXPECT_FALSE(scenario_.expect.duplicate_writes_max.has_value());
+
+  const Status zero = set("sessions.timeout=0s");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_THAT(zero.message(), HasSubstr("sessions.timeout: 0ms must be more than 0"));
+  const Status unknown = set("sessions.timout=5s");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(unknown.message(), HasSubstr("sessions.timout: unknown key; valid keys: timeout"));
+  EXPECT_FALSE(set("clients.0.sessions=maybe").ok());
+}
+
 TEST_F(ScenarioOverride, RevalidatesAgainstTheFile) {
   // Shrinking the cluster strands the file's faults on nodes 4 and 5.
   const Status status = set("cluster.size=3");

@@ -83,6 +83,9 @@ class Cluster {
   [[nodiscard]] std::uint32_t size() const noexcept;
   /// Operations acknowledged to clients so far.
   [[nodiscard]] std::uint64_t acknowledged_writes() const noexcept;
+  /// Retries a leader answered from a session's saved reply (thesis §6.3)
+  /// instead of applying them again.
+  [[nodiscard]] std::uint64_t retries_deduplicated() const noexcept;
 
  private:
   std::unique_ptr<detail::ClusterState> state_;

@@ -24,7 +24,10 @@ enum class OpOutcome : std::uint8_t {
   kUnknown,  ///< May or may not have taken effect, at any time after invoke (a timeout).
 };
 
-/// One operation of one client. A retried request is a new operation.
+/// One operation of one client. A retried request is a new operation, except
+/// a write through a client session (ClientSpec::sessions): the state machine
+/// applies it at most once, so it and its retries are one operation, invoked
+/// at the first attempt and completed at the last.
 struct Operation {
   std::uint64_t id = 0;
   std::uint32_t client = 0;

@@ -37,6 +37,11 @@ struct RunResult {
   /// at the end (a restart starts a node's counters afresh).
   NodeMetrics node_counters;
   std::vector<Violation> violations;
+  /// Logical writes some replica executed more than once (a retry applied
+  /// again: what client sessions prevent). Counted only with safety checks.
+  std::uint64_t duplicate_writes = 0;
+  /// Retries answered from a session's saved reply instead of applied again.
+  std::uint64_t retries_deduplicated = 0;
   LinearizabilityResult linearizability;
   bool linearizability_checked = false;
   std::vector<std::string> failed_expectations;

@@ -119,8 +119,21 @@ struct ClientSpec {
   /// and moves to the next one on a failure (the multi-endpoint client).
   std::vector<NodeId> endpoints;
   bool follow_leader_hint = true;  ///< Go straight to the leader a refusal names.
+  /// Writes go through a client session (thesis §6.3): the client registers
+  /// once, stamps each write with a sequence number that its retries keep,
+  /// and the state machine applies each at most once. Off, a retried write
+  /// whose first attempt was applied is applied again (the seed's clients).
+  bool sessions = false;
   Duration start = 0s;
   std::optional<Duration> stop;  ///< Default: the end of the run.
+};
+
+/// The state machine's session table (raft/session.h), the same on every node.
+struct SessionSpec {
+  /// A session idle this long, by the leaders' timestamps in the log, expires.
+  Duration timeout = 60s;
+  /// At most this many sessions (0: no limit); the least recently active goes first.
+  std::uint64_t sessions_max = 0;
 };
 
 /// Which node a fault hits, resolved when it fires.
@@ -166,6 +179,9 @@ struct ExpectSpec {
   std::optional<std::uint64_t> failed_requests_max;
   std::optional<std::uint64_t> elections_max;
   std::uint64_t violations = 0;  ///< Safety violations allowed (always 0 in practice).
+  /// Logical writes some replica applied more than once (a retry applied
+  /// again). Writes through a session that apply twice are a violation anyway.
+  std::optional<std::uint64_t> duplicate_writes_max;
   bool linearizable = true;
 };
 
@@ -181,6 +197,7 @@ struct Scenario {
   DiskSpec disk;
   StandbySpec standby;
   std::vector<ClientSpec> clients;
+  SessionSpec sessions;
   std::vector<FaultSpec> faults;
   ExpectSpec expect;
 };

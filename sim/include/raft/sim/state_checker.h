@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -38,6 +39,11 @@ struct Violation {
 ///    across restarts (the vote is persisted).
 ///  - No acknowledged write lost: an acknowledged write is committed at the
 ///    index and term it was acknowledged with.
+///  - Exactly once (thesis §6.3): no replica executes a write that went
+///    through a client session twice (once per incarnation: a restarted node
+///    rebuilds its state by applying the log again). Writes without a session
+///    that execute twice are counted (duplicate_writes()), not a violation:
+///    that is what a retrying client without sessions gets.
 class StateChecker {
  public:
   /// Entries a node persists (Ready::entries); `first_prev_term` is the term
@@ -49,6 +55,10 @@ class StateChecker {
   void on_apply(Time now, NodeId node, const Entry& entry);
   /// A client was told its write at (index, term) succeeded.
   void on_acknowledged(Time now, NodeId node, Index index, Term term, std::uint64_t op);
+  /// A node's state machine executed the write `request` of `client` (not a
+  /// duplicate the session table answered from its saved reply).
+  void on_write_executed(Time now, NodeId node, std::uint32_t client, std::uint64_t request,
+                         bool through_session);
   /// A node's hard state reached its disk (the fsync completed).
   void on_durable(Time now, NodeId node, const HardState& state);
   /// A node restarted from `durable` (what its disk kept): what it did but
@@ -56,6 +66,8 @@ class StateChecker {
   void on_restart(NodeId node, const HardState& durable);
 
   [[nodiscard]] bool ok() const noexcept { return violations_.empty(); }
+  /// Logical writes (client, request) that some replica executed more than once.
+  [[nodiscard]] std::uint64_t duplicate_writes() const noexcept { return duplicated_.size(); }
   [[nodiscard]] const std::vector<Violation>& violations() const noexcept { return violations_; }
 
  private:
@@ -64,6 +76,7 @@ class StateChecker {
     Index commit;
     std::map<Term, NodeId> votes;          // Granted in this incarnation.
     std::map<Term, NodeId> durable_votes;  // Ever persisted, across restarts.
+    std::set<std::pair<std::uint32_t, std::uint64_t>> executed_writes;  // This incarnation.
   };
   struct EntryFacts {
     Term prev_term;
@@ -94,6 +107,7 @@ class StateChecker {
   std::unordered_map<EntryKey, EntryFacts, EntryKeyHash> entries_;
   std::vector<PerNode> nodes_;  // By node id - 1.
   std::vector<Violation> violations_;
+  std::set<std::pair<std::uint32_t, std::uint64_t>> duplicated_;
 };
 
 }  // namespace raft::sim
