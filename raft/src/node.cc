@@ -34,6 +34,11 @@ NodeImpl::NodeImpl(const Config& config, const LogReader& log, Time now)
   vote_ = state.vote;
   handed_state_ = HardState{term_, vote_, log_.committed()};
   ballots_.assign(config_.voters.size(), Ballot::kNone);
+  membership_.voters = config_.voters;
+  // Lease reads (thesis §6.4.1) count on voters that acknowledged a heartbeat
+  // refusing votes for election_timeout_min; a restarted node cannot know
+  // whether it just did, so it assumes so.
+  if (config_.read_mode == ReadMode::kLease) vote_embargo_ = now + config_.election_timeout_min;
   reset_election_timer();
   RAFT_ASSERT(is_voter(config_.id));
   RAFT_ASSERT(log_.last_term() <= term_ || term_ == Term{});
@@ -126,7 +131,11 @@ Status NodeImpl::step(Message&& message) {
         } else if constexpr (std::is_same_v<Body, AppendReply>) {
           if (role_ == Role::kLeader) handle_append_reply(message, body);
         } else if constexpr (std::is_same_v<Body, HeartbeatReply>) {
-          if (role_ == Role::kLeader) handle_heartbeat_reply(message);
+          if (role_ == Role::kLeader) handle_heartbeat_reply(message, body);
+        } else if constexpr (std::is_same_v<Body, ReadIndexRequest>) {
+          handle_read_index_request(message, body);
+        } else if constexpr (std::is_same_v<Body, ReadIndexReply>) {
+          handle_read_index_reply(body);
         } else {
           static_assert(std::is_same_v<Body, TimeoutNow>);
           handle_timeout_now(message);
@@ -301,9 +310,11 @@ void NodeImpl::peer_down(NodeId peer) {
 // Output.
 
 bool NodeImpl::has_ready() const noexcept {
-  return appends_pending_ || log_.has_unstable() || !ready_.messages.empty() ||
-         !ready_.messages_after_persist.empty() || !ready_.events.empty() ||
-         log_.committed() > log_.applied() ||
+  const bool read_round_due =
+      role_ == Role::kLeader && read_round_wanted_ && read_round_in_flight_ == 0;
+  return appends_pending_ || read_round_due || !ready_.reads.empty() || log_.has_unstable() ||
+         !ready_.messages.empty() || !ready_.messages_after_persist.empty() ||
+         !ready_.events.empty() || log_.committed() > log_.applied() ||
          handed_state_ != HardState{term_, vote_, log_.committed()};
 }
 
@@ -327,6 +338,15 @@ Ready NodeImpl::ready() {
   RAFT_ASSERT(!ready_outstanding_);
   if (role_ == Role::kLeader && appends_pending_) flush_appends();
   appends_pending_ = false;
+  if (role_ == Role::kLeader && read_round_wanted_ && read_round_in_flight_ == 0) {
+    // Thesis §6.4 step 2: one round for every read that arrived since the
+    // last one; reads arriving while it is in flight wait for the next.
+    ++metrics_.read_heartbeat_rounds;
+    broadcast_heartbeat();
+    read_round_in_flight_ = round_;
+    // A single voter is its own majority.
+    on_round_acked();
+  }
 
   Ready ready = std::move(ready_);
   ready_ = Ready{};

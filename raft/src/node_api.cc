@@ -41,6 +41,7 @@ Status Node::campaign() { return impl_->campaign(); }
 void Node::peer_down(NodeId peer) { impl_->peer_down(peer); }
 Status Node::transfer_leadership(NodeId target) { return impl_->transfer_leadership(target); }
 NodeId Node::transfer_target() const noexcept { return impl_->transfer_target(); }
+Status Node::read_index(std::uint64_t request_id) { return impl_->read_index(request_id); }
 
 bool Node::has_ready() const noexcept { return impl_->has_ready(); }
 Ready Node::ready() { return impl_->ready(); }

@@ -78,7 +78,7 @@ void NodeImpl::handle_heartbeat(const Message& message, const Heartbeat& heartbe
     emit(CommitAdvanced{log_.committed(), commit});
     log_.commit_to(commit);
   }
-  send(message.from, HeartbeatReply{});
+  send(message.from, HeartbeatReply{heartbeat.round});
 }
 
 // ---------------------------------------------------------------------------
@@ -108,9 +108,13 @@ void NodeImpl::handle_append_reply(const Message& message, const AppendReply& re
   if (progress.decrease_next(reply.index, next_hint)) appends_pending_ = true;
 }
 
-void NodeImpl::handle_heartbeat_reply(const Message& message) {
+void NodeImpl::handle_heartbeat_reply(const Message& message, const HeartbeatReply& reply) {
   Progress& progress = progress_of(message.from);
   progress.recent_active = true;
+  if (reply.round > progress.round_acked) {
+    progress.round_acked = reply.round;
+    on_round_acked();
+  }
   progress.probe_sent = false;
   if (progress.match < log_.last_index()) {
     // The follower may have lost appends; an append from `next` (perhaps
@@ -124,11 +128,12 @@ void NodeImpl::handle_heartbeat_reply(const Message& message) {
 }
 
 void NodeImpl::broadcast_heartbeat() {
+  start_heartbeat_round();
   for (Progress& progress : progress_) {
     if (progress.id == config_.id) continue;
     // Never more than the follower is known to hold (etcd/raft): a commit
     // index past its log would name an entry it may not have.
-    send(progress.id, Heartbeat{std::min(progress.match, log_.committed())});
+    send(progress.id, Heartbeat{std::min(progress.match, log_.committed()), round_});
   }
 }
 
@@ -205,6 +210,7 @@ void NodeImpl::maybe_commit() {
   emit(CommitAdvanced{log_.committed(), candidate});
   log_.commit_to(candidate);
   appends_pending_ = true;  // Followers learn the new commit index.
+  on_leader_commit();
 }
 
 }  // namespace raft::detail

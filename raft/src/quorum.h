@@ -22,8 +22,8 @@ VoteOutcome tally_half(const std::vector<NodeId>& voters, Ballot&& ballot) {
   std::size_t denied = 0;
   for (const NodeId id : voters) {
     const int answer = ballot(id);
-    granted += answer > 0 ? 1 : 0;
-    denied += answer < 0 ? 1 : 0;
+    granted += answer > 0 ? std::size_t{1} : std::size_t{0};
+    denied += answer < 0 ? std::size_t{1} : std::size_t{0};
   }
   const std::size_t majority = voters.size() / 2 + 1;
   if (granted >= majority) return VoteOutcome::kWon;
