@@ -380,8 +380,8 @@ const BadCase kBadCases[] = {
     {"malformed_yaml", 5, "malformed YAML", "end of sequence flow not found"},
     {"unknown_key", 4, "cluster.sise",
      "unknown key; valid keys: size, heartbeat, election_timeout, pre_vote, check_quorum, "
-     "fast_failover, fast_failover_delay_max, inflight_messages_max, message_bytes_max "
-     "(did you mean 'size'?)"},
+     "fast_failover, fast_failover_delay_max, inflight_messages_max, message_bytes_max, "
+     "read_mode, clock_drift_max (did you mean 'size'?)"},
     {"negative_duration", 5, "cluster.heartbeat", "'-5ms' is negative"},
     {"bare_number_duration", 3, "duration", "'60' has no unit; write 60ms or 60s"},
     {"size_zero", 4, "cluster.size", "0 nodes; a cluster needs 1 to 64 nodes"},
@@ -504,6 +504,26 @@ TEST(ScenarioValidate, ImpossibleSettings) {
   };
   EXPECT_THAT(message([](Scenario& s) { s.cluster.size = 4; }), "");  // Even sizes are fine.
   EXPECT_THAT(message([](Scenario& s) { s.duration = 0s; }), StartsWith("duration: "));
+  // Lease reads (thesis §6.4.1) need check-quorum and refuse fast failover.
+  EXPECT_THAT(message([](Scenario& s) {
+                s.cluster.read_mode = ReadPath::kLease;
+                s.cluster.fast_failover = false;
+                s.cluster.check_quorum = false;
+              }),
+              StartsWith("cluster.read_mode: lease reads need cluster.check_quorum: true"));
+  EXPECT_THAT(message([](Scenario& s) { s.cluster.read_mode = ReadPath::kLease; }),
+              StartsWith("cluster.read_mode: lease reads need cluster.fast_failover: false"));
+  EXPECT_THAT(message([](Scenario& s) {
+                s.cluster.read_mode = ReadPath::kLease;
+                s.cluster.fast_failover = false;
+                s.cluster.clock_drift_max = s.cluster.election_timeout_min;
+              }),
+              StartsWith("cluster.clock_drift_max: "));
+  EXPECT_THAT(message([](Scenario& s) {
+                s.expect.reads_ok_max = 0;
+                s.expect.reads_client = "nobody";
+              }),
+              StartsWith("expect.reads_client: no client group is named 'nobody'"));
   EXPECT_THAT(message([](Scenario& s) { s.network.defaults.duplicate = -0.1; }),
               StartsWith("network.duplicate: -0.1 is not a probability"));
   EXPECT_THAT(message([](Scenario& s) { s.disk.fsync = Distribution::fixed(-1ms); }),
