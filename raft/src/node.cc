@@ -394,6 +394,7 @@ void NodeImpl::advance(Ready&& ready) {
   recycle(ready_.messages, ready.messages);
   recycle(ready_.messages_after_persist, ready.messages_after_persist);
   recycle(ready_.events, ready.events);
+  recycle(ready_.reads, ready.reads);
 }
 
 }  // namespace raft::detail

@@ -158,7 +158,7 @@ void NodeImpl::become_leader() {
   uncommitted_bytes_ = 0;
   // Raft §8: a leader cannot know which earlier entries are committed until it
   // commits one of its own term, so it appends a no-op at once.
-  append_as_leader(EntryType::kNoOp, Payload{});
+  term_start_ = append_as_leader(EntryType::kNoOp, Payload{});
 }
 
 void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& request) {

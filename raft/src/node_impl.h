@@ -185,7 +185,8 @@ class NodeImpl {
     std::uint64_t round = 0;   // The first heartbeat round sent after it; 0 = none yet.
   };
   std::deque<PendingRead> reads_;
-  std::uint64_t round_ = 0;                 // Last heartbeat round sent (never reset).
+  Index term_start_;         // Leader: the index of its term's first entry (the no-op).
+  std::uint64_t round_ = 0;  // Last heartbeat round sent (never reset).
   std::uint64_t read_round_in_flight_ = 0;  // Early round awaiting a majority; 0 = none.
   bool read_round_wanted_ = false;          // Reads wait for a round not yet sent.
   // Lease reads (§6.4.1): when each round not yet acknowledged was sent.

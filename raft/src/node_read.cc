@@ -32,9 +32,8 @@ Status NodeImpl::read_index(std::uint64_t request_id) {
 
 bool NodeImpl::committed_in_term() const {
   // §6.4 step 1: until the leader commits an entry of its own term (the no-op
-  // of §8), it does not know the latest commit index.
-  const Result<Term> term = log_.term(log_.committed());
-  return term.ok() && *term == term_;
+  // of §8, at term_start_), it does not know the latest commit index.
+  return role_ == Role::kLeader && log_.committed() >= term_start_;
 }
 
 bool NodeImpl::lease_valid() const {
@@ -132,6 +131,7 @@ void NodeImpl::on_round_acked() {
 
 void NodeImpl::release_reads() {
   std::uint64_t confirmed = 0;  // The highest round known to have a majority.
+  ready_.reads.reserve(ready_.reads.size() + reads_.size());
   while (!reads_.empty()) {
     const PendingRead& read = reads_.front();
     if (!read.index_known || read.round == 0) break;
