@@ -44,6 +44,7 @@ class DirectCluster {
     logs_.reserve(size);
     nodes_.reserve(size);
     applied_.assign(size, 0);
+    reads_.assign(size, 0);
     for (std::size_t i = 0; i < size; ++i) {
       Config config;
       config.id = voters[i];
@@ -64,6 +65,9 @@ class DirectCluster {
 
   /// Normal (application) entries node i has applied so far. No-ops are not counted.
   [[nodiscard]] std::uint64_t applied(std::size_t i) const noexcept { return applied_[i]; }
+  /// Reads (Node::read_index) node i got confirmed so far. In this driver every
+  /// node applies what commits in the same Ready, so a confirmed read is servable.
+  [[nodiscard]] std::uint64_t reads_served(std::size_t i) const noexcept { return reads_[i]; }
   /// The fewest application entries any node has applied: what the whole cluster has applied.
   [[nodiscard]] std::uint64_t applied_everywhere() const noexcept {
     return *std::min_element(applied_.begin(), applied_.end());
@@ -162,6 +166,10 @@ class DirectCluster {
     for (const Entry& entry : ready.committed) {
       if (entry.type == EntryType::kNormal) ++applied_[i];
     }
+    for (const ReadState& read : ready.reads) {
+      if (!read.status.ok()) die("read_index", read.status);
+      ++reads_[i];
+    }
     nodes_[i].advance(std::move(ready));
   }
 
@@ -183,6 +191,7 @@ class DirectCluster {
   std::vector<std::unique_ptr<storage::MemoryLog>> logs_;  // Nodes hold references: stable.
   std::vector<Node> nodes_;
   std::vector<std::uint64_t> applied_;
+  std::vector<std::uint64_t> reads_;
   std::uint64_t delivered_ = 0;
   std::vector<Message> outbox_;
   std::vector<Message> inbox_;

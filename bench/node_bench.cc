@@ -8,6 +8,8 @@
 //   BM_ColdElection5           5 fresh nodes to a leader known by a majority
 //   BM_ColdElection5NoConstruction   the same, node construction excluded
 //   BM_HeartbeatRoundTrip      leader tick -> heartbeats -> follower steps -> replies -> leader
+//   BM_ReadIndexBatchesOf100   100 read_index() calls per round, rounds pipelined (thesis §6.4)
+//   BM_ReadIndexOnePerCall/K   K read_index() calls, then the Ready loop until quiet
 //
 // See bench/README.md for how to run them and the results on the reference machine.
 #include <array>
@@ -136,6 +138,58 @@ void BM_CommitBatchesOf100(benchmark::State& state) {
   if (proposed - applied > 4 * kBatch) state.SkipWithError("replication fell behind");
 }
 BENCHMARK(BM_CommitBatchesOf100);
+
+void read_or_die(Node& node, std::uint64_t id) {
+  const Status status = node.read_index(id);
+  if (!status.ok()) die("read_index", status);
+}
+
+// ReadIndex reads (thesis §6.4), the same harness and pacing as BM_CommitBatchesOf100: 100
+// read_index() calls on the leader per round, one wave per round. The reads that arrive while
+// a heartbeat round is in flight share the next one (batching). Items are reads confirmed.
+void BM_ReadIndexBatchesOf100(benchmark::State& state) {
+  SteadyCluster steady(state);
+  DirectCluster& cluster = steady.cluster;
+  Node& leader = cluster.node(steady.leader);
+  constexpr std::size_t kBatch = 100;
+  std::uint64_t next_id = 0;
+  const std::uint64_t served_before = cluster.reads_served(steady.leader);
+  const std::uint64_t messages_before = cluster.messages_delivered();
+
+  for (auto _ : state) {
+    for (std::size_t k = 0; k < kBatch; ++k) read_or_die(leader, ++next_id);
+    cluster.wave();
+  }
+
+  const std::uint64_t served = cluster.reads_served(steady.leader) - served_before;
+  state.SetItemsProcessed(static_cast<std::int64_t>(served));
+  state.counters["msgs_per_round"] =
+      benchmark::Counter(static_cast<double>(cluster.messages_delivered() - messages_before),
+                         benchmark::Counter::kAvgIterations);
+  if (next_id - served > 4 * kBatch) state.SkipWithError("reads fell behind");
+}
+BENCHMARK(BM_ReadIndexBatchesOf100);
+
+// ReadIndex, closed loop: K reads, then the Ready loop until quiet (one heartbeat round for
+// all K), like BM_CommitOnePerPropose/K for writes.
+void BM_ReadIndexOnePerCall(benchmark::State& state) {
+  SteadyCluster steady(state);
+  DirectCluster& cluster = steady.cluster;
+  Node& leader = cluster.node(steady.leader);
+  const auto per_round = static_cast<std::uint64_t>(state.range(0));
+  std::uint64_t next_id = 0;
+  const std::uint64_t served_before = cluster.reads_served(steady.leader);
+
+  for (auto _ : state) {
+    for (std::uint64_t k = 0; k < per_round; ++k) read_or_die(leader, ++next_id);
+    cluster.stabilize();
+  }
+
+  const std::uint64_t served = cluster.reads_served(steady.leader) - served_before;
+  state.SetItemsProcessed(static_cast<std::int64_t>(served));
+  if (served != next_id) state.SkipWithError("reads not confirmed");
+}
+BENCHMARK(BM_ReadIndexOnePerCall)->Arg(1)->Arg(16)->Arg(100)->Arg(256);
 
 // Clusters are destroyed in batches with the timer paused: destruction is not part of an
 // election, and pausing once per kPool iterations keeps the pause's own cost negligible.

@@ -91,11 +91,42 @@ Status check_limits(const Config& config) {
   return {};
 }
 
+Status check_reads(const Config& config) {
+  if (config.read_mode != ReadMode::kLease) return {};
+  // Thesis §6.4.1: the lease holds only because voters that heard the leader
+  // within election_timeout_min refuse to vote, and check-quorum (§6.2) ends a
+  // leadership that lost its majority.
+  if (!config.check_quorum) {
+    return Status::invalid_config(
+        "read_mode: lease reads need check_quorum; set check_quorum = true or use "
+        "ReadMode::kReadIndex (thesis §6.4.1)");
+  }
+  // peer_down makes followers campaign, and their peers vote, within
+  // election_timeout_min of the last heartbeat: the lease assumption breaks.
+  if (config.fast_failover) {
+    return Status::invalid_config(
+        "read_mode: lease reads cannot be combined with fast_failover (peer_down lets followers "
+        "vote within election_timeout_min of the leader's last heartbeat, which the lease "
+        "relies on never happening, thesis §6.4.1); set fast_failover = false or use "
+        "ReadMode::kReadIndex");
+  }
+  if (config.clock_drift_max < Duration::zero()) {
+    return Status::invalid_config("clock_drift_max: must not be negative");
+  }
+  if (config.clock_drift_max >= config.election_timeout_min) {
+    return Status::invalid_config(fmt::format(
+        "clock_drift_max: {} ms must be below election_timeout_min ({} ms), or the lease is empty",
+        to_ms(config.clock_drift_max), to_ms(config.election_timeout_min)));
+  }
+  return {};
+}
+
 }  // namespace
 
 Status Config::validate() const {
   if (Status status = check_members(*this); !status.ok()) return status;
   if (Status status = check_timing(*this); !status.ok()) return status;
+  if (Status status = check_reads(*this); !status.ok()) return status;
   return check_limits(*this);
 }
 

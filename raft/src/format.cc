@@ -55,6 +55,14 @@ std::string describe(const Message& message) {
           },
           [&](const HeartbeatReply&) { return head; },
           [&](const TimeoutNow&) { return head; },
+          [&](const ReadIndexRequest& request) {
+            return fmt::format("{} read={}", head, request.request_id);
+          },
+          [&](const ReadIndexReply& reply) {
+            return reply.success
+                       ? fmt::format("{} read={} index={}", head, reply.request_id, reply.index)
+                       : fmt::format("{} read={} refused", head, reply.request_id);
+          },
       },
       message.body);
 }

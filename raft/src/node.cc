@@ -33,6 +33,10 @@ NodeImpl::NodeImpl(const Config& config, const LogReader& log, Time now)
   vote_ = state.vote;
   handed_state_ = HardState{term_, vote_, log_.committed()};
   restore_membership();
+  // Lease reads (thesis §6.4.1) count on voters that acknowledged a heartbeat
+  // refusing votes for election_timeout_min; a restarted node cannot know
+  // whether it just did, so it assumes so.
+  if (config_.read_mode == ReadMode::kLease) vote_embargo_ = now + config_.election_timeout_min;
   reset_election_timer();
   RAFT_ASSERT(log_.last_term() <= term_ || term_ == Term{});
 }
@@ -134,8 +138,12 @@ Status NodeImpl::step(Message&& message) {
           }
         } else if constexpr (std::is_same_v<Body, HeartbeatReply>) {
           if (role_ == Role::kLeader && find_progress(message.from) != nullptr) {
-            handle_heartbeat_reply(message);
+            handle_heartbeat_reply(message, body);
           }
+        } else if constexpr (std::is_same_v<Body, ReadIndexRequest>) {
+          handle_read_index_request(message, body);
+        } else if constexpr (std::is_same_v<Body, ReadIndexReply>) {
+          handle_read_index_reply(body);
         } else {
           static_assert(std::is_same_v<Body, TimeoutNow>);
           handle_timeout_now(message);
@@ -314,9 +322,11 @@ void NodeImpl::peer_down(NodeId peer) {
 // Output.
 
 bool NodeImpl::has_ready() const noexcept {
-  return appends_pending_ || log_.has_unstable() || !ready_.messages.empty() ||
-         !ready_.messages_after_persist.empty() || !ready_.events.empty() ||
-         log_.committed() > log_.applied() ||
+  const bool read_round_due =
+      role_ == Role::kLeader && read_round_wanted_ && read_round_in_flight_ == 0;
+  return appends_pending_ || read_round_due || !ready_.reads.empty() || log_.has_unstable() ||
+         !ready_.messages.empty() || !ready_.messages_after_persist.empty() ||
+         !ready_.events.empty() || log_.committed() > log_.applied() ||
          handed_state_ != HardState{term_, vote_, log_.committed()};
 }
 
@@ -340,6 +350,15 @@ Ready NodeImpl::ready() {
   RAFT_ASSERT(!ready_outstanding_);
   if (role_ == Role::kLeader && appends_pending_) flush_appends();
   appends_pending_ = false;
+  if (role_ == Role::kLeader && read_round_wanted_ && read_round_in_flight_ == 0) {
+    // Thesis §6.4 step 2: one round for every read that arrived since the
+    // last one; reads arriving while it is in flight wait for the next.
+    ++metrics_.read_heartbeat_rounds;
+    broadcast_heartbeat();
+    read_round_in_flight_ = round_;
+    // A single voter is its own majority.
+    on_round_acked();
+  }
 
   Ready ready = std::move(ready_);
   ready_ = Ready{};
@@ -391,6 +410,7 @@ void NodeImpl::advance(Ready&& ready) {
   recycle(ready_.messages, ready.messages);
   recycle(ready_.messages_after_persist, ready.messages_after_persist);
   recycle(ready_.events, ready.events);
+  recycle(ready_.reads, ready.reads);
 }
 
 }  // namespace raft::detail

@@ -46,11 +46,14 @@ void NodeImpl::set_term(Term term) {
 void NodeImpl::set_leader(NodeId leader) {
   if (leader == leader_) return;
   leader_ = leader;
+  // Reads forwarded to the old leader may never be answered.
+  if (!forwarded_reads_.empty()) fail_forwarded_reads();
   emit(LeaderChanged{leader});
 }
 
 bool NodeImpl::in_leader_lease() const noexcept {
   if (role_ == Role::kLeader) return true;
+  if (now_ < vote_embargo_) return true;
   // Bounded in time, unlike servers that refuse every vote while they still
   // remember a leader: once election_timeout_min has passed without a word
   // from it, the first candidate after a crash can win (thesis §4.2.3).
@@ -67,6 +70,7 @@ void NodeImpl::start_campaign(RoleChangeReason reason) {
 }
 
 void NodeImpl::become_follower(Term term, NodeId leader, RoleChangeReason reason) {
+  if (role_ == Role::kLeader) fail_leader_reads(term_);
   if (transfer_target_.valid()) {
     // A newer term means the target (or someone) took over: the handover
     // happened. Losing the role for any other reason gives it up.
@@ -158,10 +162,12 @@ void NodeImpl::become_leader() {
 
   heartbeat_deadline_ = now_ + config_.heartbeat_interval;
   quorum_deadline_ = now_ + config_.election_timeout_min;
+  lease_forfeited_ = false;
+  reset_lease(round_ + 1);
   uncommitted_bytes_ = 0;
   // Raft §8: a leader cannot know which earlier entries are committed until it
   // commits one of its own term, so it appends a no-op at once.
-  append_as_leader(EntryType::kNoOp, Payload{});
+  term_start_ = append_as_leader(EntryType::kNoOp, Payload{});
   maybe_leave_joint();  // A joint configuration left behind by the last leader.
 }
 

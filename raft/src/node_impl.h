@@ -4,8 +4,10 @@
 // (pre-vote, votes, roles) and node_replication.cc (AppendEntries, commit).
 #pragma once
 
+#include <deque>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "progress.h"
@@ -31,6 +33,7 @@ class NodeImpl {
   Status transfer_leadership(NodeId target);
   Result<Index> propose_membership_change(std::span<const MembershipChange> changes,
                                           MembershipTransition transition);
+  Status read_index(std::uint64_t request_id);
 
   // ---- Output (node.cc) ----
   [[nodiscard]] bool has_ready() const noexcept;
@@ -116,6 +119,23 @@ class NodeImpl {
   void step_down_if_removed();
   void maybe_leave_joint();
   static Result<Membership> decode_config(const Entry& entry);
+  // ---- node_read.cc (thesis §6.4, §6.4.1) ----
+  void register_read(NodeId from, std::uint64_t request_id);
+  void handle_read_index_request(const Message& message, const ReadIndexRequest& request);
+  void handle_read_index_reply(const ReadIndexReply& reply);
+  // A heartbeat round left: reads registered before it are confirmed once a
+  // majority acknowledges it.
+  void start_heartbeat_round();
+  void on_round_acked();
+  void release_reads();
+  void on_leader_commit();
+  void finish_read(NodeId from, std::uint64_t request_id, Index index, Status status, Term term);
+  void fail_leader_reads(Term term);
+  void fail_forwarded_reads();
+  void reset_lease(std::uint64_t first_round);
+  [[nodiscard]] bool committed_in_term() const;
+  [[nodiscard]] bool lease_valid() const;
+  [[nodiscard]] std::uint64_t quorum_round() const;
 
   // ---- node_replication.cc ----
   Progress& progress_of(NodeId id);
@@ -124,7 +144,7 @@ class NodeImpl {
   void handle_append_request(const Message& message, AppendRequest&& request);
   void handle_heartbeat(const Message& message, const Heartbeat& heartbeat);
   void handle_append_reply(const Message& message, const AppendReply& reply);
-  void handle_heartbeat_reply(const Message& message);
+  void handle_heartbeat_reply(const Message& message, const HeartbeatReply& reply);
   void broadcast_heartbeat();
   void flush_appends();
   void send_appends_to(Progress& progress);
@@ -184,6 +204,31 @@ class NodeImpl {
   bool timeout_now_sent_ = false;
   // Candidate: campaigning because the leader sent TimeoutNow.
   bool transfer_campaign_ = false;
+
+  // Reads (thesis §6.4). Leader: reads waiting for a heartbeat round (and, in
+  // a new term, for the first commit), in arrival order.
+  struct PendingRead {
+    NodeId from;  // This node, or the follower that forwarded it.
+    std::uint64_t request_id = 0;
+    Index index;               // The read index (valid once index_known).
+    bool index_known = false;  // §6.4 step 1 waits for a commit in this term.
+    std::uint64_t round = 0;   // The first heartbeat round sent after it; 0 = none yet.
+  };
+  std::deque<PendingRead> reads_;
+  Index term_start_;         // Leader: the index of its term's first entry (the no-op).
+  std::uint64_t round_ = 0;  // Last heartbeat round sent (never reset).
+  std::uint64_t read_round_in_flight_ = 0;  // Early round awaiting a majority; 0 = none.
+  bool read_round_wanted_ = false;          // Reads wait for a round not yet sent.
+  // Lease reads (§6.4.1): when each round not yet acknowledged was sent.
+  std::deque<std::pair<std::uint64_t, Time>> round_sent_;
+  Time lease_expiry_{};                // The lease holds while now_ < this.
+  std::uint64_t lease_round_min_ = 0;  // Only rounds from here on may start a lease.
+  bool lease_forfeited_ = false;       // TimeoutNow went out this term: no lease.
+  // A freshly started node in lease mode refuses votes for election_timeout_min
+  // (it may have acknowledged a lease just before a crash).
+  Time vote_embargo_{};
+  // Follower: reads forwarded to the leader, awaiting its ReadIndexReply.
+  std::vector<std::uint64_t> forwarded_reads_;
 
   // Output being assembled, and what was last handed out.
   Ready ready_;

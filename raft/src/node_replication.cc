@@ -78,7 +78,7 @@ void NodeImpl::handle_heartbeat(const Message& message, const Heartbeat& heartbe
   // entry that matches the leader's log.
   const Index commit = std::min(heartbeat.commit, log_.last_index());
   if (commit > log_.committed()) commit_to(commit);
-  send(message.from, HeartbeatReply{});
+  send(message.from, HeartbeatReply{heartbeat.round});
 }
 
 // ---------------------------------------------------------------------------
@@ -113,9 +113,13 @@ void NodeImpl::handle_append_reply(const Message& message, const AppendReply& re
   if (progress->decrease_next(reply.index, next_hint)) appends_pending_ = true;
 }
 
-void NodeImpl::handle_heartbeat_reply(const Message& message) {
+void NodeImpl::handle_heartbeat_reply(const Message& message, const HeartbeatReply& reply) {
   Progress& progress = progress_of(message.from);
   progress.recent_active = true;
+  if (reply.round > progress.round_acked) {
+    progress.round_acked = reply.round;
+    on_round_acked();
+  }
   progress.probe_sent = false;
   if (progress.match < log_.last_index()) {
     // The follower may have lost appends; an append from `next` (perhaps
@@ -129,11 +133,12 @@ void NodeImpl::handle_heartbeat_reply(const Message& message) {
 }
 
 void NodeImpl::broadcast_heartbeat() {
+  start_heartbeat_round();
   for (Progress& progress : progress_) {
     if (progress.id == config_.id) continue;
     // Never more than the follower is known to hold (etcd/raft): a commit
     // index past its log would name an entry it may not have.
-    send(progress.id, Heartbeat{std::min(progress.match, log_.committed())});
+    send(progress.id, Heartbeat{std::min(progress.match, log_.committed()), round_});
   }
 }
 
@@ -198,6 +203,8 @@ void NodeImpl::maybe_commit() {
   if (*term != term_) return;
   appends_pending_ = true;  // Followers learn the new commit index.
   commit_to(candidate);
+  // The commit may have taken a membership without this leader (§4.2.2).
+  if (role_ == Role::kLeader) on_leader_commit();
 }
 
 }  // namespace raft::detail

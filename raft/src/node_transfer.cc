@@ -35,6 +35,10 @@ Status NodeImpl::transfer_leadership(NodeId target) {
   }
   transfer_target_ = target;
   transfer_deadline_ = now_ + config_.election_timeout_min;
+  // Thesis §3.10 / §6.4.1: the target's campaign sets the voters' lease aside
+  // (VoteRequest::leadership_transfer), so ours ends here; reads take
+  // ReadIndex rounds until the transfer ends.
+  reset_lease(~std::uint64_t{0});
   timeout_now_sent_ = false;
   emit(TransferChanged{target, TransferChanged::Phase::kStarted});
   Progress& progress = progress_of(target);
@@ -57,6 +61,9 @@ void NodeImpl::maybe_send_timeout_now(Progress& progress) {
   // their answers (thesis §4.2.2).
   if (!is_voter(config_.id) && log_.applied() < log_.last_index()) return;
   timeout_now_sent_ = true;
+  // The target may win votes that ignore our lease at any time from now on
+  // (its VoteRequests can be delayed): no lease for the rest of this term.
+  lease_forfeited_ = true;
   send(progress.id, TimeoutNow{});
   if (!is_voter(config_.id)) {
     // A removed leader (thesis §4.2.2) will not hear the target's new term:
@@ -72,6 +79,8 @@ void NodeImpl::end_transfer(TransferChanged::Phase phase) {
   transfer_target_ = NodeId::none();
   transfer_deadline_ = kTimeNever;
   timeout_now_sent_ = false;
+  // Aborted before TimeoutNow: only rounds sent from now on may renew the lease.
+  reset_lease(round_ + 1);
 }
 
 void NodeImpl::handle_timeout_now(const Message& message) {

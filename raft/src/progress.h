@@ -59,6 +59,8 @@ struct Progress {
   bool send_pending = false;
   /// The commit index last sent to this peer.
   Index commit_sent;
+  /// The newest heartbeat round the peer acknowledged (thesis §6.4 reads).
+  std::uint64_t round_acked = 0;
   Inflights inflights;
 
   /// True when no append may be sent now (flow control).

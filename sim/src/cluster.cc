@@ -41,6 +41,9 @@ ClusterState::ClusterState(const Scenario& spec, const Cluster::Options& opts)
   base_config.fast_failover_delay_max = cluster.fast_failover_delay_max;
   base_config.inflight_messages_max = cluster.inflight_messages_max;
   base_config.message_bytes_max = cluster.message_bytes_max;
+  base_config.read_mode =
+      cluster.read_mode == ReadPath::kLease ? ReadMode::kLease : ReadMode::kReadIndex;
+  base_config.clock_drift_max = cluster.clock_drift_max;
   // Every node's generator derives from the scenario seed (Config mixes in the id).
   base_config.random_seed = prng.next();
 

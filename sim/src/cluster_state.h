@@ -104,6 +104,14 @@ struct PendingRequest {
   Payload payload;  // What was proposed: the entry at the index is ours if it is the same.
 };
 
+/// A client read served through Node::read_index (thesis §6.4): it waits for
+/// its ReadState, then for the state machine to apply up to the read index.
+struct PendingRead {
+  std::uint32_t client = 0;
+  std::uint64_t serial = 0;
+  KvCommand command;
+};
+
 struct Host {
   NodeId id;
   enum class Process : std::uint8_t { kUp, kCrashed, kMachineLost } process = Process::kUp;
@@ -143,6 +151,12 @@ struct Host {
   // Requests that reached a leader still starting or loading: answered once
   // it serves, refused if it loses leadership first.
   std::deque<ClientRequest> held;
+  // Reads (cluster.read_mode read_index or lease): by request id until the
+  // node confirms them, then by read index until the state machine applied it.
+  std::uint64_t read_ids = 0;
+  std::map<std::uint64_t, PendingRead> reads_unconfirmed;
+  std::multimap<Index, PendingRead> reads_confirmed;
+  Index applied;  // The last entry applied to `kv`.
 
   [[nodiscard]] bool up() const noexcept { return process == Process::kUp; }
 };
@@ -227,6 +241,10 @@ struct ClusterState {
   void serve_held(Host& host);
   void redirect_held(Host& host, NodeId hint, const char* why);
   void handle_request(Host& host, ClientRequest request);
+  void handle_read(Host& host, ClientRequest request);
+  void on_read_state(Host& host, const ReadState& read);
+  void serve_reads(Host& host);
+  void serve_read(Host& host, const PendingRead& read, Index index);
   void reply(ClientReply reply);
   void fail_pending(Host& host, const std::string& why);
 

@@ -42,6 +42,7 @@ void ClusterState::start_node(Host& h) {
   h.node.emplace(std::move(*node));
   h.process = Host::Process::kUp;
   h.kv.clear();  // Volatile: rebuilt by applying the log again.
+  h.applied = Index{};
   schedule_wake(h);
 }
 
@@ -64,6 +65,25 @@ void ClusterState::crash(Host& h, bool silent) {
     }
   }
   h.held.clear();
+  // Reads the dead process was serving: answered (refused) only by a crash
+  // the peers can see; a vanished machine leaves its clients to time out.
+  if (!silent) {
+    auto refuse = [&](const PendingRead& read) {
+      reply(ClientReply{read.client,
+                        read.serial,
+                        ClientReply::Kind::kRefused,
+                        h.id,
+                        {},
+                        {},
+                        "connection reset before the read was served",
+                        {},
+                        {}});
+    };
+    for (const auto& [id, read] : h.reads_unconfirmed) refuse(read);
+    for (const auto& [index, read] : h.reads_confirmed) refuse(read);
+  }
+  h.reads_unconfirmed.clear();
+  h.reads_confirmed.clear();
   set_service(h, ServiceRecord::Phase::kStopped);
   h.process = silent ? Host::Process::kMachineLost : Host::Process::kCrashed;
   h.paused = false;
@@ -194,6 +214,9 @@ void ClusterState::finish_ready(Host& h) {
   if (ready.hard_state && options.check_safety) checker.on_durable(now, h.id, *ready.hard_state);
   for (Message& message : ready.messages_after_persist) send_message(std::move(message));
   apply_entries(h, ready.committed);
+  // ready.h step 5: reads after the entries of the same Ready are applied.
+  for (const ReadState& read : ready.reads) on_read_state(h, read);
+  serve_reads(h);
   h.node->advance(std::move(ready));
 }
 
@@ -218,6 +241,7 @@ ClientReply::Kind refusal_kind(SessionOutcome outcome) {
 void ClusterState::apply_entries(Host& h, const std::vector<Entry>& entries) {
   for (const Entry& entry : entries) {
     if (options.check_safety) checker.on_apply(now, h.id, entry);
+    h.applied = entry.index;
     if (entry.type != EntryType::kNormal) continue;
     Result<KvApplied> applied = h.kv.apply_entry(entry.index, entry.payload);
     RAFT_ASSERT_MSG(applied.ok(), "the log holds only commands the clients encoded");
@@ -408,6 +432,10 @@ void ClusterState::handle_request(Host& h, ClientRequest request) {
                       {}});
     return;
   }
+  if (request.command.kind == OpKind::kRead && scenario.cluster.read_mode != ReadPath::kLog) {
+    handle_read(h, std::move(request));
+    return;
+  }
   if (node.role() != Role::kLeader && !node.leader().valid()) {
     // An election is under way (here or elsewhere): answer once a leader is
     // known, rather than send the client away with no hint a moment too early.
@@ -474,6 +502,80 @@ void ClusterState::handle_request(Host& h, ClientRequest request) {
   h.pending.emplace(
       *index, PendingRequest{request.client, request.serial, node.term(), std::move(payload)});
   handle_ready(h);
+}
+
+// Reads without a log entry (thesis §6.4): the node confirms a read index
+// (the leader itself, or a follower through its leader), then the host serves
+// the read from its state machine once it has applied that index.
+void ClusterState::handle_read(Host& h, ClientRequest request) {
+  Node& node = *h.node;
+  if (options.mutation == Mutation::kLocalRead) {
+    // The bug ReadIndex prevents: answering from local state unconfirmed.
+    serve_read(h, PendingRead{request.client, request.serial, std::move(request.command)},
+               h.applied);
+    return;
+  }
+  const bool leader = node.role() == Role::kLeader;
+  if ((!leader && !node.leader().valid()) ||
+      (leader && h.service != ServiceRecord::Phase::kServing)) {
+    // As for writes: wait for a leader to be known, or for this one to serve.
+    h.held.push_back(std::move(request));
+    return;
+  }
+  const std::uint64_t id = ++h.read_ids;
+  const Status status = node.read_index(id);
+  if (!status.ok()) {
+    reply(ClientReply{request.client,
+                      request.serial,
+                      ClientReply::Kind::kNotLeader,
+                      h.id,
+                      status.leader_hint(),
+                      {},
+                      status.to_string(),
+                      {},
+                      {}});
+    return;
+  }
+  h.reads_unconfirmed.emplace(
+      id, PendingRead{request.client, request.serial, std::move(request.command)});
+  handle_ready(h);
+}
+
+void ClusterState::on_read_state(Host& h, const ReadState& read) {
+  const auto it = h.reads_unconfirmed.find(read.request_id);
+  RAFT_ASSERT_MSG(it != h.reads_unconfirmed.end(), "a read the host never asked for");
+  PendingRead pending = std::move(it->second);
+  h.reads_unconfirmed.erase(it);
+  if (!read.status.ok()) {
+    // Not confirmed: the read had no effect, so the client may safely retry.
+    reply(ClientReply{pending.client,
+                      pending.serial,
+                      ClientReply::Kind::kNotLeader,
+                      h.id,
+                      h.node ? h.node->leader() : NodeId{},
+                      {},
+                      read.status.to_string(),
+                      {},
+                      {}});
+    return;
+  }
+  h.reads_confirmed.emplace(read.index, std::move(pending));
+}
+
+void ClusterState::serve_reads(Host& h) {
+  while (!h.reads_confirmed.empty() && h.reads_confirmed.begin()->first <= h.applied) {
+    const auto first = h.reads_confirmed.begin();
+    const PendingRead read = std::move(first->second);
+    const Index index = first->first;
+    h.reads_confirmed.erase(first);
+    serve_read(h, read, index);
+  }
+}
+
+void ClusterState::serve_read(Host& h, const PendingRead& read, Index index) {
+  std::string value = h.kv.apply(read.command);  // A read changes nothing.
+  reply(ClientReply{
+      read.client, read.serial, ClientReply::Kind::kOk, h.id, {}, std::move(value), {}, index, {}});
 }
 
 void ClusterState::fail_pending(Host& h, const std::string& why) {

@@ -69,6 +69,11 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
     total.messages_sent += m.messages_sent;
     total.entries_committed += m.entries_committed;
     total.membership_changes += m.membership_changes;
+    total.reads_read_index += m.reads_read_index;
+    total.reads_lease += m.reads_lease;
+    total.reads_forwarded += m.reads_forwarded;
+    total.reads_failed += m.reads_failed;
+    total.read_heartbeat_rounds += m.read_heartbeat_rounds;
   }
   result.recent = cluster.recent_events();
   result.history = cluster.history();
@@ -105,6 +110,31 @@ void check_expectations(RunResult& result) {
     result.failed_expectations.push_back(
         fmt::format("duplicate writes: {} applied more than once, expected at most {}",
                     result.duplicate_writes, *expect.duplicate_writes_max));
+  }
+  if (expect.reads_ok_max) {
+    // Client ids are handed out group by group, in the scenario's order.
+    std::uint32_t first = 0;
+    std::uint32_t end = ~std::uint32_t{0};
+    if (!expect.reads_client.empty()) {
+      for (const ClientSpec& spec : result.scenario.clients) {
+        if (spec.name == expect.reads_client) {
+          end = first + spec.count;
+          break;
+        }
+        first += spec.count;
+      }
+    }
+    std::uint64_t reads_ok = 0;
+    for (const Operation& op : result.history) {
+      if (op.kind == OpKind::kRead && op.outcome == OpOutcome::kOk && op.client >= first &&
+          op.client < end) {
+        ++reads_ok;
+      }
+    }
+    if (reads_ok > *expect.reads_ok_max) {
+      result.failed_expectations.push_back(
+          fmt::format("reads answered: {}, expected at most {}", reads_ok, *expect.reads_ok_max));
+    }
   }
   if (result.violations.size() > expect.violations) {
     result.failed_expectations.push_back(fmt::format("violations: {}, expected at most {}",

@@ -20,6 +20,8 @@
 //     fast_failover_delay_max: 50ms
 //     inflight_messages_max: 256
 //     message_bytes_max: 1048576
+//     read_mode: read_index             # log | read_index | lease (lease: check_quorum on,
+//     clock_drift_max: 100ms            #   fast_failover off; drift below the min timeout)
 //   network:
 //     latency: 2ms                      # a distribution, see below
 //     loss: 0.01                        # probabilities are numbers in [0, 1]
@@ -59,7 +61,8 @@
 //     - {at: 10s, network: {loss: 0.2, latency: 10ms}} # unset fields keep their value
 //   expect: {rto_ms_max: 10000, failed_requests_max: 5, violations: 0, linearizable: true,
 //            detection_ms_max: 4000, election_ms_max: 5000, elections_max: 3,
-//            duplicate_writes_max: 0}
+//            duplicate_writes_max: 0,
+//            reads_ok_max: 0, reads_client: stale-readers}   # reads answered, of that group
 //
 // Durations: a number and a unit, ns, us, ms, s, m or h: "100ms", "1.5s", "2m",
 // "250us", "10ns"; "0" alone needs no unit. A bare number is an error (is 100
@@ -761,10 +764,11 @@ void Reader::scenario(const Field& field, Scenario& out) {
 }
 
 void Reader::cluster(const Field& field, ClusterSpec& out) {
-  const Mapping map(
-      *this, field,
-      {"size", "spares", "heartbeat", "election_timeout", "pre_vote", "check_quorum",
-       "fast_failover", "fast_failover_delay_max", "inflight_messages_max", "message_bytes_max"});
+  const Mapping map(*this, field,
+                    {"size", "spares", "heartbeat", "election_timeout", "pre_vote",
+                     "check_quorum", "fast_failover", "fast_failover_delay_max",
+                     "inflight_messages_max", "message_bytes_max", "read_mode",
+                     "clock_drift_max"});
   if (const Field* value = map.find("size")) out.size = u32(*value);
   if (const Field* value = map.find("spares")) out.spares = u32(*value);
   if (const Field* value = map.find("heartbeat")) out.heartbeat_interval = duration(*value);
@@ -782,6 +786,12 @@ void Reader::cluster(const Field& field, ClusterSpec& out) {
   if (const Field* value = map.find("inflight_messages_max"))
     out.inflight_messages_max = u64(*value);
   if (const Field* value = map.find("message_bytes_max")) out.message_bytes_max = u64(*value);
+  if (const Field* value = map.find("read_mode")) {
+    out.read_mode = choice<ReadPath>(*value, {{"log", ReadPath::kLog},
+                                              {"read_index", ReadPath::kReadIndex},
+                                              {"lease", ReadPath::kLease}});
+  }
+  if (const Field* value = map.find("clock_drift_max")) out.clock_drift_max = duration(*value);
 }
 
 void Reader::network(const Field& field, NetworkSpec& out) {
@@ -1176,7 +1186,8 @@ void Reader::expect(const Field& field, ExpectSpec& out) {
   const Mapping map(
       *this, field,
       {"rto_ms_max", "failed_requests_max", "violations", "linearizable", "detection_ms_max",
-       "election_ms_max", "elections_max", "duplicate_writes_max"});
+       "election_ms_max", "elections_max", "duplicate_writes_max", "reads_ok_max",
+       "reads_client"});
   // Optional bounds: `null` (useful in an override) removes the bound.
   const auto bound = [&](std::string_view key, std::optional<double>& target) {
     if (const Field* value = map.find(key)) {
@@ -1194,6 +1205,8 @@ void Reader::expect(const Field& field, ExpectSpec& out) {
   count("failed_requests_max", out.failed_requests_max);
   count("elections_max", out.elections_max);
   count("duplicate_writes_max", out.duplicate_writes_max);
+  count("reads_ok_max", out.reads_ok_max);
+  if (const Field* value = map.find("reads_client")) out.reads_client = text(*value);
   if (const Field* value = map.find("violations")) out.violations = u64(*value);
   if (const Field* value = map.find("linearizable")) out.linearizable = boolean(*value);
 }
@@ -1316,6 +1329,28 @@ Problem check_cluster(const ClusterSpec& cluster) {
     if (auto problem =
             check_positive(cluster.fast_failover_delay_max, "cluster.fast_failover_delay_max")) {
       return problem;
+    }
+  }
+  if (cluster.read_mode == ReadPath::kLease) {
+    // raft::Config::validate refuses these too; said here in the scenario's terms.
+    if (!cluster.check_quorum) {
+      return issue("cluster.read_mode",
+                   "lease reads need cluster.check_quorum: true (thesis §6.4.1: the lease rests "
+                   "on a leader stepping down once it lost its majority)");
+    }
+    if (cluster.fast_failover) {
+      return issue("cluster.read_mode",
+                   "lease reads need cluster.fast_failover: false (peer_down lets followers vote "
+                   "within the minimum election timeout of the last heartbeat, which the lease "
+                   "relies on never happening, thesis §6.4.1)");
+    }
+    if (cluster.clock_drift_max < Duration::zero() ||
+        cluster.clock_drift_max >= cluster.election_timeout_min) {
+      return issue("cluster.clock_drift_max",
+                   fmt::format("{} must be at least 0 and below the minimum election timeout "
+                               "({}), or the lease is empty",
+                               format_duration(cluster.clock_drift_max),
+                               format_duration(cluster.election_timeout_min)));
     }
   }
   if (cluster.inflight_messages_max == 0) {
@@ -1519,7 +1554,13 @@ Problem check_fault(const FaultSpec& fault, std::size_t index, const Scenario& s
   return check_selector(fault.target, size, path, line);
 }
 
-Problem check_expect(const ExpectSpec& expect) {
+Problem check_expect(const ExpectSpec& expect, const std::vector<ClientSpec>& clients) {
+  if (!expect.reads_client.empty() && std::ranges::none_of(clients, [&](const ClientSpec& c) {
+        return c.name == expect.reads_client;
+      })) {
+    return issue("expect.reads_client",
+                 fmt::format("no client group is named '{}'", expect.reads_client));
+  }
   const std::pair<const char*, const std::optional<double>*> bounds[] = {
       {"expect.rto_ms_max", &expect.rto_ms_max},
       {"expect.detection_ms_max", &expect.detection_ms_max},
@@ -1551,7 +1592,7 @@ Problem check_scenario(const Scenario& scenario) {
   for (std::size_t i = 0; i < scenario.faults.size(); ++i) {
     if (auto problem = check_fault(scenario.faults[i], i, scenario)) return problem;
   }
-  return check_expect(scenario.expect);
+  return check_expect(scenario.expect, scenario.clients);
 }
 
 Status invalid(std::string message) {

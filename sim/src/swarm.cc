@@ -101,13 +101,16 @@ std::string describe_mix(const Scenario& scenario) {
     if (!kinds.empty()) kinds += "+";
     kinds += to_string(fault.kind);
   }
-  return fmt::format("loss {:.0f}%, dup {:.0f}%, latency {}, {} faults ({}){}{}{}",
+  const char* reads = scenario.cluster.read_mode == ReadPath::kLease       ? ", lease reads"
+                      : scenario.cluster.read_mode == ReadPath::kReadIndex ? ", ReadIndex reads"
+                                                                           : "";
+  return fmt::format("loss {:.0f}%, dup {:.0f}%, latency {}, {} faults ({}){}{}{}{}",
                      scenario.network.defaults.loss * 100,
                      scenario.network.defaults.duplicate * 100,
                      scenario.network.defaults.latency.to_string(), scenario.faults.size(), kinds,
                      scenario.cluster.pre_vote ? "" : ", no pre-vote",
                      scenario.cluster.check_quorum ? "" : ", no check-quorum",
-                     scenario.cluster.fast_failover ? "" : ", no fast failover");
+                     scenario.cluster.fast_failover ? "" : ", no fast failover", reads);
 }
 
 }  // namespace
@@ -127,6 +130,20 @@ Scenario swarm_scenario(std::uint64_t seed, const SwarmOptions& options) {
   scenario.network.defaults = draw_link(prng, /*faulty=*/prng.chance(0.7));
   if (prng.chance(0.5)) {
     scenario.disk.fsync = Distribution::exponential(between(prng, 100us, 5ms));
+  }
+  // How reads are served: through the log, ReadIndex (thesis §6.4) or leases
+  // (§6.4.1). Drawn from a generator of its own so that the rest of a seed's
+  // scenario stays what it was before reads joined the mix.
+  Prng read_prng{seed ^ 0x4ead4ead4ead4eadULL};
+  const std::uint64_t read_draw = read_prng.uniform(3);
+  if (read_draw == 1) scenario.cluster.read_mode = ReadPath::kReadIndex;
+  if (read_draw == 2) {
+    scenario.cluster.read_mode = ReadPath::kLease;
+    scenario.cluster.check_quorum = true;  // Config refuses a lease otherwise.
+    scenario.cluster.fast_failover = false;
+    // Clock-drift faults draw rates in [0.9, 1.1): two clocks may part by up
+    // to 1 - 0.9/1.1 = 18 % of an election timeout.
+    scenario.cluster.clock_drift_max = scenario.cluster.election_timeout_min / 5;
   }
 
   ClientSpec clients;

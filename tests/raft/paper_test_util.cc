@@ -122,6 +122,7 @@ void Output::add(const Ready& ready) {
   entries.insert(entries.end(), ready.entries.begin(), ready.entries.end());
   committed.insert(committed.end(), ready.committed.begin(), ready.committed.end());
   events.insert(events.end(), ready.events.begin(), ready.events.end());
+  reads.insert(reads.end(), ready.reads.begin(), ready.reads.end());
   if (ready.hard_state) hard_states.push_back(*ready.hard_state);
   must_sync = must_sync || ready.must_sync;
 }
@@ -133,6 +134,7 @@ void Output::add(const Output& other) {
   committed.insert(committed.end(), other.committed.begin(), other.committed.end());
   events.insert(events.end(), other.events.begin(), other.events.end());
   hard_states.insert(hard_states.end(), other.hard_states.begin(), other.hard_states.end());
+  reads.insert(reads.end(), other.reads.begin(), other.reads.end());
   must_sync = must_sync || other.must_sync;
 }
 
@@ -157,6 +159,7 @@ Output Peer::drain() {
     out.add(ready);
     applied_.insert(applied_.end(), ready.committed.begin(), ready.committed.end());
     history_.insert(history_.end(), ready.events.begin(), ready.events.end());
+    reads_.insert(reads_.end(), ready.reads.begin(), ready.reads.end());
     node_->advance(std::move(ready));
   }
   check();

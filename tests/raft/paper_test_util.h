@@ -112,6 +112,7 @@ struct Output {
   std::vector<Entry> committed;        // to apply
   std::vector<Event> events;
   std::vector<HardState> hard_states;
+  std::vector<ReadState> reads;  // Ready::reads
   bool must_sync = false;
 
   /// Every message, whichever list it came in.
@@ -134,6 +135,8 @@ class Peer {
   const std::vector<Entry>& applied() const { return applied_; }
   /// Every event this node reported since it was created.
   const std::vector<Event>& history() const { return history_; }
+  /// Every read result (Ready::reads) this node reported since it was created.
+  const std::vector<ReadState>& reads() const { return reads_; }
 
   /// Handles every pending Ready: persist, collect messages, apply, advance.
   Output drain();
@@ -158,6 +161,7 @@ class Peer {
   NodeSnapshot before_;
   std::vector<Entry> applied_;
   std::vector<Event> history_;
+  std::vector<ReadState> reads_;
 };
 
 /// Wins an election for `peer` (campaign() now) with the (pre-)votes of `granting`, answering

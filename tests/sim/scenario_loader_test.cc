@@ -504,6 +504,26 @@ TEST(ScenarioValidate, ImpossibleSettings) {
   };
   EXPECT_THAT(message([](Scenario& s) { s.cluster.size = 4; }), "");  // Even sizes are fine.
   EXPECT_THAT(message([](Scenario& s) { s.duration = 0s; }), StartsWith("duration: "));
+  // Lease reads (thesis §6.4.1) need check-quorum and refuse fast failover.
+  EXPECT_THAT(message([](Scenario& s) {
+                s.cluster.read_mode = ReadPath::kLease;
+                s.cluster.fast_failover = false;
+                s.cluster.check_quorum = false;
+              }),
+              StartsWith("cluster.read_mode: lease reads need cluster.check_quorum: true"));
+  EXPECT_THAT(message([](Scenario& s) { s.cluster.read_mode = ReadPath::kLease; }),
+              StartsWith("cluster.read_mode: lease reads need cluster.fast_failover: false"));
+  EXPECT_THAT(message([](Scenario& s) {
+                s.cluster.read_mode = ReadPath::kLease;
+                s.cluster.fast_failover = false;
+                s.cluster.clock_drift_max = s.cluster.election_timeout_min;
+              }),
+              StartsWith("cluster.clock_drift_max: "));
+  EXPECT_THAT(message([](Scenario& s) {
+                s.expect.reads_ok_max = 0;
+                s.expect.reads_client = "nobody";
+              }),
+              StartsWith("expect.reads_client: no client group is named 'nobody'"));
   EXPECT_THAT(message([](Scenario& s) { s.network.defaults.duplicate = -0.1; }),
               StartsWith("network.duplicate: -0.1 is not a probability"));
   EXPECT_THAT(message([](Scenario& s) { s.disk.fsync = Distribution::fixed(-1ms); }),

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "raft/sim/runner.h"
+
 namespace raft::sim {
 namespace {
 
@@ -54,6 +56,38 @@ TEST(Swarm, DoubleVotingMutantIsCaughtWithinAThousandSeeds) {
   ASSERT_NE(caught_at, 0U) << "the checkers missed a node that votes twice";
   EXPECT_NE(report.find("Election Safety"), std::string::npos) << report;
   EXPECT_NE(report.find("--mutation double-vote"), std::string::npos) << report;
+}
+
+// Reads join the random mix (thesis §6.4, §6.4.1): some seeds serve them by
+// ReadIndex, some by lease, and both paths really answer reads, checked for
+// linearizability by the seeds above.
+TEST(Swarm, SeedsServeReadsByReadIndexAndByLease) {
+  SwarmOptions options;
+  std::uint64_t by_read_index = 0;
+  std::uint64_t by_lease = 0;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    RunOptions run;
+    run.keep_events = false;
+    const RunResult result = run_scenario(swarm_scenario(seed, options), run);
+    by_read_index += result.node_counters.reads_read_index;
+    by_lease += result.node_counters.reads_lease;
+  }
+  EXPECT_GT(by_read_index, 100U);
+  EXPECT_GT(by_lease, 100U);
+}
+
+// A host that answers reads from local state without read_index is caught.
+TEST(Swarm, LocalReadMutantIsCaught) {
+  SwarmOptions options;
+  options.mutation = Mutation::kLocalRead;
+  std::uint64_t caught = 0;
+  for (std::uint64_t seed = 1; seed <= 300 && caught == 0; ++seed) {
+    const SwarmOutcome outcome = run_swarm_seed(seed, options);
+    if (!outcome.passed && outcome.failure.find("linearizable") != std::string::npos) {
+      caught = seed;
+    }
+  }
+  EXPECT_NE(caught, 0U) << "the linearizability checker missed stale local reads";
 }
 
 }  // namespace

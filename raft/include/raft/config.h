@@ -13,6 +13,18 @@
 
 namespace raft {
 
+/// How a leader confirms a linearizable read (thesis §6.4).
+enum class ReadMode : std::uint8_t {
+  /// ReadIndex (thesis §6.4): one heartbeat round acknowledged by a majority
+  /// confirms leadership; concurrent reads share the round. Needs no clocks.
+  kReadIndex,
+  /// Leader lease (thesis §6.4.1): while a majority acknowledged a heartbeat
+  /// round sent less than election_timeout_min - clock_drift_max ago, no other
+  /// leader can exist, so the leader serves reads without a round. Relies on
+  /// bounded clock drift; falls back to ReadIndex rounds when the lease lapsed.
+  kLease,
+};
+
 struct Config {
   /// This node's id.
   NodeId id;
@@ -46,6 +58,30 @@ struct Config {
   /// The random delay before such a campaign is drawn from [0, this); it keeps
   /// the followers that all lost the leader at once from splitting the vote.
   Duration fast_failover_delay_max = std::chrono::milliseconds{50};
+
+  /// How reads are confirmed (Node::read_index). kLease needs check_quorum and
+  /// refuses fast_failover:
+  ///  - the lease rests on vote suppression (thesis §4.2.3, §6.4.1): a voter
+  ///    that heard the leader within election_timeout_min votes for nobody, and
+  ///    check_quorum (§6.2) is what makes a leader give up when it lost that
+  ///    majority, so its lease never outlives its contact with them;
+  ///  - fast failover (Node::peer_down) makes a follower that saw its leader's
+  ///    connection reset forget the leader and campaign at once, and its peers
+  ///    then vote within election_timeout_min of the last heartbeat: a
+  ///    connection reset is no proof the old leader stopped serving (a
+  ///    one-way cut, a half-open socket), so a new leader could commit writes
+  ///    while the old one still serves lease reads — a stale read.
+  /// Leadership transfer also sets the lease aside (VoteRequest::
+  /// leadership_transfer, §3.10), so a leader gives up its lease when a transfer
+  /// starts and falls back to ReadIndex rounds.
+  ReadMode read_mode = ReadMode::kReadIndex;
+  /// Lease reads only: how much the clocks of two nodes may drift apart over
+  /// one election_timeout_min. The lease ends at (send time of the round a
+  /// majority acknowledged) + election_timeout_min - clock_drift_max, measured
+  /// on the leader's clock (thesis §6.4.1: "the lease ... accounting for clock
+  /// drift"). With clock rates within 1 ± r, a safe bound is about
+  /// 2r * election_timeout_min. Must be below election_timeout_min.
+  Duration clock_drift_max = std::chrono::milliseconds{100};
 
   /// Seeds the node's own generator (election timeout jitter). Mixed with `id`,
   /// so one seed for a whole cluster still gives each node its own sequence.

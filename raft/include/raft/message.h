@@ -72,10 +72,14 @@ struct AppendReply {
 /// what the follower is known to hold, so followers learn it even when idle.
 struct Heartbeat {
   Index commit;
+  /// The leader's heartbeat round (thesis §6.4): the reply echoes it, and a
+  /// round a majority echoed confirms reads registered before it was sent.
+  std::uint64_t round = 0;
   friend bool operator==(const Heartbeat&, const Heartbeat&) = default;
 };
 
 struct HeartbeatReply {
+  std::uint64_t round = 0;  ///< Heartbeat::round of the heartbeat answered.
   friend bool operator==(const HeartbeatReply&, const HeartbeatReply&) = default;
 };
 
@@ -85,9 +89,26 @@ struct TimeoutNow {
   friend bool operator==(const TimeoutNow&, const TimeoutNow&) = default;
 };
 
+/// A follower forwards a read to its leader (thesis §6.4: "followers could also
+/// help serve read-only queries"): the leader confirms its leadership and
+/// answers with its read index.
+struct ReadIndexRequest {
+  std::uint64_t request_id = 0;  ///< The follower's Node::read_index() id.
+  friend bool operator==(const ReadIndexRequest&, const ReadIndexRequest&) = default;
+};
+
+/// The leader's answer to a ReadIndexRequest. On success the follower serves
+/// the read once it has applied up to `index`.
+struct ReadIndexReply {
+  std::uint64_t request_id = 0;
+  Index index;
+  bool success = false;  ///< False: the receiver was not (or stopped being) leader.
+  friend bool operator==(const ReadIndexReply&, const ReadIndexReply&) = default;
+};
+
 /// The body of a message. Snapshot messages join this list when snapshots land.
 using MessageBody = std::variant<VoteRequest, VoteReply, AppendRequest, AppendReply, Heartbeat,
-                                 HeartbeatReply, TimeoutNow>;
+                                 HeartbeatReply, TimeoutNow, ReadIndexRequest, ReadIndexReply>;
 
 /// One message from one server to another. Every Raft RPC carries the sender's
 /// term (§5.1): a newer term makes the receiver step down.

@@ -25,6 +25,17 @@ struct NodeMetrics {
   std::uint64_t messages_sent = 0;
   std::uint64_t entries_committed = 0;   ///< How far the commit index advanced here.
   std::uint64_t membership_changes = 0;  ///< Memberships that took effect here (thesis §4).
+  /// Reads this node confirmed as leader with a heartbeat round (thesis §6.4),
+  /// its own and those followers forwarded.
+  std::uint64_t reads_read_index = 0;
+  /// Reads this node confirmed as leader under its lease, without a round (§6.4.1).
+  std::uint64_t reads_lease = 0;
+  /// Reads this node, as a follower, forwarded to its leader.
+  std::uint64_t reads_forwarded = 0;
+  /// Reads this node reported failed in its Ready (not leader, leader changed).
+  std::uint64_t reads_failed = 0;
+  /// Heartbeat rounds a leader sent early because reads were waiting.
+  std::uint64_t read_heartbeat_rounds = 0;
 
   friend bool operator==(const NodeMetrics&, const NodeMetrics&) = default;
 };

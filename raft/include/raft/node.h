@@ -110,6 +110,21 @@ class Node {
       MembershipTransition transition = MembershipTransition::kAuto);
   /// The membership in effect: the last one committed, or the bootstrap one.
   [[nodiscard]] const Membership& membership() const noexcept;
+  /// Asks for a linearizable read (thesis §6.4). The answer comes back as a
+  /// ReadState with this `request_id` in a later Ready::reads (see ready.h):
+  /// serve the read from local state once the state machine applied its index.
+  ///  - On the leader: the read index is the commit index, once the leader has
+  ///    committed an entry of its term (§6.4 step 1; until then the read
+  ///    waits); it is confirmed by one heartbeat round acknowledged by a
+  ///    majority, shared by every read that arrives before the round is sent,
+  ///    or at once while a lease holds (Config::read_mode, §6.4.1). During a
+  ///    leadership transfer the lease is given up and reads take rounds.
+  ///  - On a follower: forwarded to the leader, which answers with its index.
+  /// Pending reads end in a failed ReadState (kNotLeader) when the leader steps
+  /// down or the follower's leader changes. Request ids are the caller's;
+  /// keep them unique among the reads in flight. Errors (returned at once):
+  /// kNotLeader when no leader is known, or the node's storage error.
+  Status read_index(std::uint64_t request_id);
 
   /// The transport lost the connection to `peer` (reset or refused). When that
   /// peer is our leader, stop trusting its lease and campaign soon

@@ -9,8 +9,24 @@
 #include "raft/events.h"
 #include "raft/log_reader.h"
 #include "raft/message.h"
+#include "raft/status.h"
 
 namespace raft {
+
+/// The outcome of one Node::read_index() request (thesis §6.4).
+///
+/// When `status` is ok, the read is linearizable once the application's state
+/// machine has applied every entry up to `index`: serve it then, from local
+/// state (on the leader or on the follower that asked). When not ok, the read
+/// was not confirmed (kNotLeader with a leader hint: this node is not, or
+/// stopped being, leader, or the leader refused a forwarded read): fail the
+/// client at once, or retry elsewhere. Every accepted request ends in exactly
+/// one ReadState, unless the node crashes first.
+struct ReadState {
+  std::uint64_t request_id = 0;
+  Index index;
+  Status status;
+};
 
 /// Everything a node wants done, as one batch. Handle it in this order
 /// (etcd/raft's contract, ScyllaDB's order):
@@ -23,7 +39,10 @@ namespace raft {
 ///  3. Send `messages_after_persist` — only once step 1 is durable: they
 ///     promise a vote or an append that a crash must not take back (§5.2).
 ///  4. Apply `committed` to the state machine, in order.
-///  5. Call Node::advance(std::move(ready)).
+///  5. For each of `reads` in order: fail it if its status is not ok; else
+///     serve it once the state machine has applied up to its index (now, if
+///     step 4 got there; otherwise when a later Ready's `committed` does).
+///  6. Call Node::advance(std::move(ready)).
 ///
 /// No other call on the node may come between Node::ready() and advance().
 struct Ready {
@@ -33,13 +52,15 @@ struct Ready {
   std::vector<Message> messages_after_persist;
   std::vector<Entry> committed;
   std::vector<Event> events;
+  /// Confirmed (or failed) reads, in the order they were confirmed.
+  std::vector<ReadState> reads;
   /// True when `hard_state` (term or vote) or `entries` must reach stable
   /// storage before step 3. A change to the commit index alone needs no sync.
   bool must_sync = false;
 
   [[nodiscard]] bool empty() const noexcept {
     return !hard_state && entries.empty() && messages.empty() && messages_after_persist.empty() &&
-           committed.empty() && events.empty();
+           committed.empty() && events.empty() && reads.empty();
   }
 };
 

@@ -28,6 +28,10 @@ enum class Mutation : std::uint8_t {
   /// A voter that refused a vote because it already voted in that term sends
   /// "granted" instead: as if the core could vote twice in a term (§5.2).
   kDoubleVote,
+  /// Hosts serve reads from their local state at once, without read_index:
+  /// a node cut off from the majority returns stale values (thesis §6.4).
+  /// Only with a read mode other than `log`.
+  kLocalRead,
 };
 
 /// Why a run stopped.

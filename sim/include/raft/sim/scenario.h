@@ -19,6 +19,13 @@ namespace raft::sim {
 
 using namespace std::chrono_literals;
 
+/// How hosts serve client reads.
+enum class ReadPath : std::uint8_t {
+  kLog,        ///< Through the log, like writes (linearizable, one entry per read).
+  kReadIndex,  ///< Node::read_index with ReadMode::kReadIndex (thesis §6.4).
+  kLease,      ///< Node::read_index with ReadMode::kLease (thesis §6.4.1).
+};
+
 /// The Raft settings of every node (mapped onto raft::Config).
 struct ClusterSpec {
   /// The voters the cluster starts with: nodes 1..size.
@@ -37,6 +44,8 @@ struct ClusterSpec {
   Duration fast_failover_delay_max = 50ms;
   std::uint64_t inflight_messages_max = 256;
   std::uint64_t message_bytes_max = 1U << 20;
+  ReadPath read_mode = ReadPath::kLog;  ///< The default keeps the bundled traces unchanged.
+  Duration clock_drift_max = 100ms;     ///< raft::Config::clock_drift_max (lease only).
 };
 
 /// One direction of a link, or the default for all of them.
@@ -178,6 +187,11 @@ struct ExpectSpec {
   std::optional<double> rto_ms_max;
   std::optional<std::uint64_t> failed_requests_max;
   std::optional<std::uint64_t> elections_max;
+  /// Reads that returned a value (outcome ok). With clients pinned to a node
+  /// cut off from the majority, 0 proves that node served no read.
+  std::optional<std::uint64_t> reads_ok_max;
+  /// When set, reads_ok_max counts only this client group's reads (by name).
+  std::string reads_client;
   std::uint64_t violations = 0;  ///< Safety violations allowed (always 0 in practice).
   /// Logical writes some replica applied more than once (a retry applied
   /// again). Writes through a session that apply twice are a violation anyway.
