@@ -92,6 +92,43 @@ FaultSpec draw_fault(Prng& prng, FaultKind kind, Duration at, std::uint32_t node
   return fault;
 }
 
+// Membership changes (thesis §4) among the faults: learners, voters and
+// spares coming and going, replacements, the leader removing itself.
+void draw_membership_changes(Prng& prng, Duration faulty, Scenario& scenario) {
+  ClusterSpec& cluster = scenario.cluster;
+  cluster.spares = static_cast<std::uint32_t>(1 + prng.uniform(2));
+  const auto any_node = [&] { return NodeId{1 + prng.uniform(cluster.hosts())}; };
+  const auto spare = [&] { return NodeId{cluster.size + 1 + prng.uniform(cluster.spares)}; };
+  const std::uint64_t count = 1 + prng.uniform(4);
+  for (std::uint64_t i = 0; i < count; ++i) {
+    FaultSpec fault;
+    fault.kind = FaultKind::kMembershipChange;
+    fault.at = between(prng, 500ms, faulty);
+    switch (prng.uniform(4)) {
+      case 0:
+        fault.changes.push_back({MembershipChange::Kind::kAddLearner, any_node()});
+        break;
+      case 1:
+        fault.changes.push_back({MembershipChange::Kind::kAddVoter, any_node()});
+        break;
+      case 2:
+        if (prng.chance(0.3)) {
+          fault.target = {NodeSelector::Kind::kLeader, {}};
+        } else {
+          fault.changes.push_back({MembershipChange::Kind::kRemove, any_node()});
+        }
+        break;
+      default:
+        fault.target = prng.chance(0.3) ? NodeSelector{NodeSelector::Kind::kLeader, {}}
+                                        : NodeSelector{NodeSelector::Kind::kFollower, {}};
+        fault.await_caught_up = spare();
+        fault.changes.push_back({MembershipChange::Kind::kAddVoter, fault.await_caught_up});
+        break;
+    }
+    scenario.faults.push_back(std::move(fault));
+  }
+}
+
 std::string describe_mix(const Scenario& scenario) {
   std::string kinds;
   std::vector<FaultKind> seen;
@@ -104,13 +141,15 @@ std::string describe_mix(const Scenario& scenario) {
   const char* reads = scenario.cluster.read_mode == ReadPath::kLease       ? ", lease reads"
                       : scenario.cluster.read_mode == ReadPath::kReadIndex ? ", ReadIndex reads"
                                                                            : "";
-  return fmt::format("loss {:.0f}%, dup {:.0f}%, latency {}, {} faults ({}){}{}{}{}",
+  const std::string spares =
+      scenario.cluster.spares > 0 ? fmt::format(", {} spares", scenario.cluster.spares) : "";
+  return fmt::format("loss {:.0f}%, dup {:.0f}%, latency {}, {} faults ({}){}{}{}{}{}",
                      scenario.network.defaults.loss * 100,
                      scenario.network.defaults.duplicate * 100,
                      scenario.network.defaults.latency.to_string(), scenario.faults.size(), kinds,
                      scenario.cluster.pre_vote ? "" : ", no pre-vote",
                      scenario.cluster.check_quorum ? "" : ", no check-quorum",
-                     scenario.cluster.fast_failover ? "" : ", no fast failover", reads);
+                     scenario.cluster.fast_failover ? "" : ", no fast failover", reads, spares);
 }
 
 }  // namespace
@@ -168,6 +207,9 @@ Scenario swarm_scenario(std::uint64_t seed, const SwarmOptions& options) {
     const FaultKind kind = enabled[prng.uniform(enabled.size())];
     scenario.faults.push_back(draw_fault(prng, kind, between(prng, 500ms, faulty), options.nodes));
   }
+  // From a generator of its own, like reads: the rest of the seed stays put.
+  Prng membership_prng{seed ^ 0x3e3b3e3b3e3b3e3bULL};
+  if (membership_prng.chance(0.4)) draw_membership_changes(membership_prng, faulty, scenario);
   std::ranges::stable_sort(scenario.faults, {}, &FaultSpec::at);
   scenario.description = describe_mix(scenario);
 
@@ -182,7 +224,7 @@ Scenario swarm_scenario(std::uint64_t seed, const SwarmOptions& options) {
   };
   heal_all(FaultKind::kHeal, NodeId{});
   heal_all(FaultKind::kNetworkChange, NodeId{});
-  for (std::uint32_t id = 1; id <= options.nodes; ++id) {
+  for (std::uint32_t id = 1; id <= scenario.cluster.hosts(); ++id) {
     heal_all(FaultKind::kRestart, NodeId{id});
     heal_all(FaultKind::kResume, NodeId{id});
     heal_all(FaultKind::kDiskRecovered, NodeId{id});

@@ -76,6 +76,34 @@ TEST(Swarm, SeedsServeReadsByReadIndexAndByLease) {
   EXPECT_GT(by_lease, 100U);
 }
 
+// Membership changes join the random mix (thesis §4): spares are added as
+// learners and voters, members removed and replaced, leaders remove
+// themselves; the seeds above check those runs for safety and liveness.
+TEST(Swarm, SeedsChangeTheirMembership) {
+  SwarmOptions options;
+  std::uint64_t seeds_with_changes = 0;
+  std::uint64_t changes = 0;
+  std::uint64_t joint = 0;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    const Scenario scenario = swarm_scenario(seed, options);
+    if (scenario.cluster.spares == 0) continue;
+    ++seeds_with_changes;
+    const RunResult result = run_scenario(scenario);
+    EXPECT_TRUE(result.violations.empty()) << "seed " << seed;
+    for (const TraceEvent& event : result.events) {
+      const auto* node = std::get_if<NodeRecord>(&event.body);
+      if (node == nullptr) continue;
+      if (const auto* change = std::get_if<MembershipChanged>(&node->event)) {
+        ++changes;
+        joint += change->membership.joint() ? 1U : 0U;
+      }
+    }
+  }
+  EXPECT_GE(seeds_with_changes, 5U);
+  EXPECT_GT(changes, 20U) << "memberships that took effect, counted per node";
+  EXPECT_GT(joint, 0U) << "replacements go through joint configurations";
+}
+
 // A host that answers reads from local state without read_index is caught.
 TEST(Swarm, LocalReadMutantIsCaught) {
   SwarmOptions options;
