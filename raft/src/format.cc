@@ -42,6 +42,16 @@ std::string describe(const Message& message) {
           },
           [&](const HeartbeatReply&) { return head; },
           [&](const TimeoutNow&) { return head; },
+          [&](const InstallSnapshot& chunk) {
+            return fmt::format("{} snapshot={}/{} offset={} bytes={}/{}{}", head, chunk.meta.index,
+                               chunk.meta.term, chunk.offset, chunk.data.size(), chunk.total_bytes,
+                               chunk.done ? " done" : "");
+          },
+          [&](const InstallSnapshotReply& reply) {
+            return fmt::format("{} snapshot={} next_offset={}{}{}", head, reply.snapshot_index,
+                               reply.next_offset, reply.done ? " done" : "",
+                               reply.rejected ? " rejected" : "");
+          },
       },
       message.body);
 }
@@ -73,6 +83,12 @@ std::string describe(const Event& event) {
           [&](const TransferChanged& transfer) {
             return fmt::format("{} leadership transfer to node {} {}", head, transfer.target,
                                to_string(transfer.phase));
+          },
+          [&](const SnapshotChanged& snapshot) {
+            return fmt::format(
+                "{} snapshot {}/{} {}{}", head, snapshot.index, snapshot.term,
+                to_string(snapshot.phase),
+                snapshot.peer.valid() ? fmt::format(" (node {})", snapshot.peer) : std::string{});
           },
       },
       event.body);

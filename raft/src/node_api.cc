@@ -20,6 +20,12 @@ Result<Node> Node::create(const Config& config, const LogReader& log, Time now) 
                   fmt::format("storage holds an entry of term {} but the hard state's term is {}",
                               last_term->value(), state.term.value())};
   }
+  if (const SnapshotMeta snapshot = log.snapshot_meta();
+      snapshot.index > Index{} && log.first_index() > snapshot.index.next()) {
+    return Status{ErrorCode::kCorruption,
+                  fmt::format("the log starts at {}, after the snapshot at {}: entries are missing",
+                              log.first_index().value(), snapshot.index.value())};
+  }
   if (state.vote.valid() && std::ranges::find(config.voters, state.vote) == config.voters.end()) {
     return Status{ErrorCode::kCorruption,
                   fmt::format("the hard state's vote names node {}, which is not a voter",
@@ -41,6 +47,8 @@ Status Node::campaign() { return impl_->campaign(); }
 void Node::peer_down(NodeId peer) { impl_->peer_down(peer); }
 Status Node::transfer_leadership(NodeId target) { return impl_->transfer_leadership(target); }
 NodeId Node::transfer_target() const noexcept { return impl_->transfer_target(); }
+Result<SnapshotMeta> Node::snapshot_meta(Index index) const { return impl_->snapshot_meta(index); }
+Status Node::snapshot_taken(Index index) { return impl_->snapshot_taken(index); }
 
 bool Node::has_ready() const noexcept { return impl_->has_ready(); }
 Ready Node::ready() { return impl_->ready(); }
@@ -80,7 +88,8 @@ std::vector<PeerProgress> Node::progress() const {
     result.push_back(
         PeerProgress{progress.id, progress.match, progress.next,
                      progress.state == detail::Progress::State::kReplicate, progress.recent_active,
-                     commit > progress.match ? Index::distance(progress.match, commit) : 0});
+                     commit > progress.match ? Index::distance(progress.match, commit) : 0,
+                     progress.state == detail::Progress::State::kSnapshot});
   }
   return result;
 }

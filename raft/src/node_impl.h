@@ -9,6 +9,7 @@
 
 #include "progress.h"
 #include "raft/config.h"
+#include "raft/membership.h"
 #include "raft/node.h"
 #include "raft/prng.h"
 #include "raft_log.h"
@@ -27,6 +28,8 @@ class NodeImpl {
   Status campaign();
   void peer_down(NodeId peer);
   Status transfer_leadership(NodeId target);
+  Result<SnapshotMeta> snapshot_meta(Index index) const;
+  Status snapshot_taken(Index index);
 
   // ---- Output (node.cc) ----
   [[nodiscard]] bool has_ready() const noexcept;
@@ -46,6 +49,8 @@ class NodeImpl {
   const Status& health() const noexcept { return health_; }
   NodeId transfer_target() const noexcept { return transfer_target_; }
   const NodeMetrics& metrics() const noexcept { return metrics_; }
+  // MEMBERSHIP: stand-in until membership changes land.
+  const Membership& membership() const noexcept { return membership_; }
 
  private:
   // Per-voter answer in the current (pre-)election.
@@ -95,6 +100,15 @@ class NodeImpl {
   void maybe_send_timeout_now(Progress& progress);
   void end_transfer(TransferChanged::Phase phase);
 
+  // ---- node_snapshot.cc (thesis §5) ----
+  void handle_install_snapshot(const Message& message, InstallSnapshot&& chunk);
+  void handle_install_snapshot_reply(const Message& message, const InstallSnapshotReply& reply);
+  /// Begins sending the storage's snapshot to `progress`; false if it cannot yet.
+  bool start_snapshot(Progress& progress);
+  void send_snapshot_chunks(Progress& progress);
+  /// Heartbeat tick: resend the chunks of transfers that made no progress.
+  void snapshot_timeouts();
+
   // ---- node_replication.cc ----
   Progress& progress_of(NodeId id);
   void heard_from_leader(NodeId leader);
@@ -110,6 +124,7 @@ class NodeImpl {
   Index append_as_leader(EntryType type, Payload&& payload);
 
   Config config_;
+  Membership membership_;
   NodeMetrics metrics_;
   RaftLog log_;
   Prng prng_;
@@ -148,6 +163,20 @@ class NodeImpl {
   // Candidate: campaigning because the leader sent TimeoutNow.
   bool transfer_campaign_ = false;
 
+  // Follower: the snapshot being received (thesis §5.1), identified by its
+  // sender, index, term and size; chunks are written in order. Volatile: after
+  // a restart the leader is asked to start over.
+  struct SnapshotReceipt {
+    NodeId from;
+    Index index;
+    Term term;
+    std::uint64_t total = 0;
+    std::uint64_t next_offset = 0;
+  };
+  std::optional<SnapshotReceipt> receiving_;
+  // Entries up to here may be discarded (the next Ready's compact_to).
+  Index compact_to_;
+
   // Output being assembled, and what was last handed out.
   Ready ready_;
   HardState handed_state_;
@@ -155,6 +184,7 @@ class NodeImpl {
   Index handed_last_;     // Last entry index in the outstanding Ready (0 if none).
   Index handed_applied_;  // Last committed index in the outstanding Ready.
   bool handed_entries_ = false;
+  bool handed_snapshot_ = false;  // The outstanding Ready installs a snapshot.
 };
 
 }  // namespace raft::detail

@@ -68,6 +68,12 @@ void hash_node_event(Hasher& hasher, const EventBody& event) {
                    hasher.add(e.target.value());
                    hasher.add(static_cast<std::uint64_t>(e.phase));
                  },
+                 [&](const SnapshotChanged& e) {
+                   hasher.add(static_cast<std::uint64_t>(e.phase));
+                   hasher.add(e.peer.value());
+                   hasher.add(e.index.value());
+                   hasher.add(e.term.value());
+                 },
              },
              event);
 }
