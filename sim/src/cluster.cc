@@ -41,6 +41,9 @@ ClusterState::ClusterState(const Scenario& spec, const Cluster::Options& opts)
   base_config.fast_failover_delay_max = cluster.fast_failover_delay_max;
   base_config.inflight_messages_max = cluster.inflight_messages_max;
   base_config.message_bytes_max = cluster.message_bytes_max;
+  base_config.snapshot_trailing_entries = cluster.snapshot_trailing;
+  base_config.snapshot_chunk_bytes = cluster.snapshot_chunk_bytes;
+  base_config.snapshot_chunks_inflight_max = cluster.snapshot_chunks_inflight;
   // Every node's generator derives from the scenario seed (Config mixes in the id).
   base_config.random_seed = prng.next();
 

@@ -380,7 +380,8 @@ const BadCase kBadCases[] = {
     {"malformed_yaml", 5, "malformed YAML", "end of sequence flow not found"},
     {"unknown_key", 4, "cluster.sise",
      "unknown key; valid keys: size, heartbeat, election_timeout, pre_vote, check_quorum, "
-     "fast_failover, fast_failover_delay_max, inflight_messages_max, message_bytes_max "
+     "fast_failover, fast_failover_delay_max, inflight_messages_max, message_bytes_max, "
+     "snapshot_every, snapshot_trailing, snapshot_chunk_bytes, snapshot_chunks_inflight "
      "(did you mean 'size'?)"},
     {"negative_duration", 5, "cluster.heartbeat", "'-5ms' is negative"},
     {"bare_number_duration", 3, "duration", "'60' has no unit; write 60ms or 60s"},
@@ -504,6 +505,10 @@ TEST(ScenarioValidate, ImpossibleSettings) {
   };
   EXPECT_THAT(message([](Scenario& s) { s.cluster.size = 4; }), "");  // Even sizes are fine.
   EXPECT_THAT(message([](Scenario& s) { s.duration = 0s; }), StartsWith("duration: "));
+  EXPECT_THAT(message([](Scenario& s) { s.cluster.snapshot_chunk_bytes = 0; }),
+              StartsWith("cluster.snapshot_chunk_bytes: 0"));
+  EXPECT_THAT(message([](Scenario& s) { s.cluster.snapshot_chunks_inflight = 0; }),
+              StartsWith("cluster.snapshot_chunks_inflight: 0"));
   EXPECT_THAT(message([](Scenario& s) { s.network.defaults.duplicate = -0.1; }),
               StartsWith("network.duplicate: -0.1 is not a probability"));
   EXPECT_THAT(message([](Scenario& s) { s.disk.fsync = Distribution::fixed(-1ms); }),

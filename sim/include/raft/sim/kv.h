@@ -37,6 +37,14 @@ class KvStore {
     data_.clear();
     size_bytes_ = 0;
   }
+  /// The whole map, serialized (thesis §5.1: the snapshot of the state
+  /// machine). Deterministic: the same map gives the same bytes.
+  [[nodiscard]] Payload snapshot() const;
+  /// Replaces the map with a snapshot's. False (and the map cleared) when the
+  /// bytes are not a snapshot.
+  bool restore(const Payload& snapshot);
+  /// A hash of the map, to compare states across nodes.
+  [[nodiscard]] std::uint64_t state_hash() const;
 
  private:
   std::map<std::string, std::string> data_;

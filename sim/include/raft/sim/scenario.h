@@ -30,6 +30,14 @@ struct ClusterSpec {
   Duration fast_failover_delay_max = 50ms;
   std::uint64_t inflight_messages_max = 256;
   std::uint64_t message_bytes_max = 1U << 20;
+  /// Snapshots (thesis §5.1): each node snapshots its key-value state every
+  /// this many applied entries (0: never) and the log behind is compacted,
+  /// but for `snapshot_trailing` entries.
+  std::uint64_t snapshot_every = 0;
+  std::uint64_t snapshot_trailing = 1024;
+  /// InstallSnapshot chunk size and how many chunks may be in flight.
+  std::uint64_t snapshot_chunk_bytes = 1U << 20;
+  std::uint64_t snapshot_chunks_inflight = 4;
 };
 
 /// One direction of a link, or the default for all of them.
@@ -151,6 +159,10 @@ struct ExpectSpec {
   std::optional<double> rto_ms_max;
   std::optional<std::uint64_t> failed_requests_max;
   std::optional<std::uint64_t> elections_max;
+  /// At least this many snapshots installed from a leader (summed over nodes).
+  std::optional<std::uint64_t> snapshots_installed_min;
+  /// At the end every running node applied the same index as the others.
+  bool converged = false;
   std::uint64_t violations = 0;  ///< Safety violations allowed (always 0 in practice).
   bool linearizable = true;
 };
