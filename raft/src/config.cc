@@ -83,6 +83,8 @@ Status check_limits(const Config& config) {
       {"message_bytes_max", config.message_bytes_max},
       {"committed_bytes_per_ready_max", config.committed_bytes_per_ready_max},
       {"uncommitted_bytes_max", config.uncommitted_bytes_max},
+      {"snapshot_chunk_bytes", config.snapshot_chunk_bytes},
+      {"snapshot_chunks_inflight_max", config.snapshot_chunks_inflight_max},
   };
   for (const Limit& limit : limits) {
     if (limit.value == 0)

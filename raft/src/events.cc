@@ -61,4 +61,18 @@ std::string_view to_string(TransferChanged::Phase phase) noexcept {
   RAFT_UNREACHABLE();
 }
 
+std::string_view to_string(SnapshotChanged::Phase phase) noexcept {
+  switch (phase) {
+    case SnapshotChanged::Phase::kTaken:
+      return "taken";
+    case SnapshotChanged::Phase::kSending:
+      return "sending";
+    case SnapshotChanged::Phase::kSent:
+      return "sent";
+    case SnapshotChanged::Phase::kInstalled:
+      return "installed";
+  }
+  RAFT_UNREACHABLE();
+}
+
 }  // namespace raft

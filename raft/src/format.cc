@@ -63,6 +63,16 @@ std::string describe(const Message& message) {
                        ? fmt::format("{} read={} index={}", head, reply.request_id, reply.index)
                        : fmt::format("{} read={} refused", head, reply.request_id);
           },
+          [&](const InstallSnapshot& chunk) {
+            return fmt::format("{} snapshot={}/{} offset={} bytes={}/{}{}", head, chunk.meta.index,
+                               chunk.meta.term, chunk.offset, chunk.data.size(), chunk.total_bytes,
+                               chunk.done ? " done" : "");
+          },
+          [&](const InstallSnapshotReply& reply) {
+            return fmt::format("{} snapshot={} next_offset={}{}{}", head, reply.snapshot_index,
+                               reply.next_offset, reply.done ? " done" : "",
+                               reply.rejected ? " rejected" : "");
+          },
       },
       message.body);
 }
@@ -98,6 +108,12 @@ std::string describe(const Event& event) {
           [&](const MembershipChanged& change) {
             return fmt::format("{} membership at {}: {}", head, change.index,
                                describe(change.membership));
+          },
+          [&](const SnapshotChanged& snapshot) {
+            return fmt::format(
+                "{} snapshot {}/{} {}{}", head, snapshot.index, snapshot.term,
+                to_string(snapshot.phase),
+                snapshot.peer.valid() ? fmt::format(" (node {})", snapshot.peer) : std::string{});
           },
       },
       event.body);

@@ -25,8 +25,9 @@ std::string_view to_string(VoteDenial denial) noexcept {
 
 std::string_view message_type_name(std::size_t body_index) noexcept {
   static constexpr std::string_view kNames[] = {
-      "VoteRequest",    "VoteReply",  "AppendRequest",    "AppendReply",   "Heartbeat",
-      "HeartbeatReply", "TimeoutNow", "ReadIndexRequest", "ReadIndexReply"};
+      "VoteRequest",    "VoteReply",       "AppendRequest",       "AppendReply",
+      "Heartbeat",      "HeartbeatReply",  "TimeoutNow",          "ReadIndexRequest",
+      "ReadIndexReply", "InstallSnapshot", "InstallSnapshotReply"};
   static_assert(std::size(kNames) == std::variant_size_v<MessageBody>);
   return body_index < std::size(kNames) ? kNames[body_index] : std::string_view{"?"};
 }

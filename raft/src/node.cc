@@ -20,7 +20,8 @@ std::uint64_t node_seed(const Config& config) {
 
 NodeId sender_leader(const Message& message) {
   const bool from_leader = std::holds_alternative<AppendRequest>(message.body) ||
-                           std::holds_alternative<Heartbeat>(message.body);
+                           std::holds_alternative<Heartbeat>(message.body) ||
+                           std::holds_alternative<InstallSnapshot>(message.body);
   return from_leader ? message.from : NodeId::none();
 }
 
@@ -62,6 +63,7 @@ void NodeImpl::tick(Time now) {
       // not produce a burst of catch-up heartbeats.
       heartbeat_deadline_ = now_ + config_.heartbeat_interval;
       broadcast_heartbeat();
+      snapshot_timeouts();
     }
     if (now_ >= transfer_deadline_) {
       end_transfer(TransferChanged::Phase::kAborted);
@@ -118,7 +120,8 @@ Status NodeImpl::step(Message&& message) {
         } else if constexpr (std::is_same_v<Body, VoteReply>) {
           handle_vote_reply(message, body);
         } else if constexpr (std::is_same_v<Body, AppendRequest> ||
-                             std::is_same_v<Body, Heartbeat>) {
+                             std::is_same_v<Body, Heartbeat> ||
+                             std::is_same_v<Body, InstallSnapshot>) {
           if (role_ == Role::kLeader) {
             // Two leaders in one term would break Election Safety (§5.2); this
             // can only be a forged or corrupted message. Refuse it.
@@ -128,6 +131,8 @@ Status NodeImpl::step(Message&& message) {
           }
           if constexpr (std::is_same_v<Body, AppendRequest>) {
             handle_append_request(message, std::move(body));
+          } else if constexpr (std::is_same_v<Body, InstallSnapshot>) {
+            handle_install_snapshot(message, std::move(body));
           } else {
             handle_heartbeat(message, body);
           }
@@ -144,6 +149,10 @@ Status NodeImpl::step(Message&& message) {
           handle_read_index_request(message, body);
         } else if constexpr (std::is_same_v<Body, ReadIndexReply>) {
           handle_read_index_reply(body);
+        } else if constexpr (std::is_same_v<Body, InstallSnapshotReply>) {
+          if (role_ == Role::kLeader && find_progress(message.from) != nullptr) {
+            handle_install_snapshot_reply(message, body);
+          }
         } else {
           static_assert(std::is_same_v<Body, TimeoutNow>);
           handle_timeout_now(message);
@@ -213,6 +222,10 @@ void NodeImpl::step_term_rules(const Message& message, bool& handled) {
                                      .hint_term = Term{}});
     } else if (std::holds_alternative<Heartbeat>(message.body)) {
       send(message.from, HeartbeatReply{});
+    } else if (const auto* chunk = std::get_if<InstallSnapshot>(&message.body)) {
+      // Like a stale append: the answer carries our term, and the stale
+      // leader steps down.
+      send(message.from, InstallSnapshotReply{chunk->meta.index, 0, false, false});
     }
     // Stale replies are simply dropped: they answer a question of an old term.
   }
@@ -245,6 +258,21 @@ void NodeImpl::count(const EventBody& event) {
         break;
       case TransferChanged::Phase::kAborted:
         ++m.transfers_aborted;
+        break;
+    }
+  } else if (const auto* snapshot = std::get_if<SnapshotChanged>(&event)) {
+    switch (snapshot->phase) {
+      case SnapshotChanged::Phase::kTaken:
+        ++m.snapshots_taken;
+        break;
+      case SnapshotChanged::Phase::kSending:
+        ++m.snapshot_transfers_started;
+        break;
+      case SnapshotChanged::Phase::kSent:
+        ++m.snapshots_sent;
+        break;
+      case SnapshotChanged::Phase::kInstalled:
+        ++m.snapshots_installed;
         break;
     }
   }
@@ -327,6 +355,8 @@ bool NodeImpl::has_ready() const noexcept {
   return appends_pending_ || read_round_due || !ready_.reads.empty() || log_.has_unstable() ||
          !ready_.messages.empty() || !ready_.messages_after_persist.empty() ||
          !ready_.events.empty() || log_.committed() > log_.applied() ||
+         log_.pending_snapshot().has_value() || compact_to_ > Index{} ||
+         !ready_.snapshot_chunks.empty() ||
          handed_state_ != HardState{term_, vote_, log_.committed()};
 }
 
@@ -362,7 +392,21 @@ Ready NodeImpl::ready() {
 
   Ready ready = std::move(ready_);
   ready_ = Ready{};
-  collect_committed(ready);
+  handed_snapshot_ = log_.pending_snapshot().has_value();
+  if (handed_snapshot_) {
+    // Figure 5.3: the state machine is reset from the snapshot; entries
+    // committed after it are applied in the next Ready, on top of it.
+    ready.snapshot_to_install = *log_.pending_snapshot();
+    ready.must_sync = true;
+  } else {
+    collect_committed(ready);
+  }
+  if (compact_to_ > Index{}) {
+    RAFT_ASSERT(!handed_snapshot_);
+    ready.compact_to = compact_to_;
+    metrics_.entries_compacted += Index::distance(log_.first_index().prev(), compact_to_);
+    compact_to_ = Index{};
+  }
   handed_applied_ = ready.committed.empty() ? log_.applied() : ready.committed.back().index;
 
   const HardState state{term_, vote_, log_.committed()};
@@ -381,6 +425,8 @@ Ready NodeImpl::ready() {
 void NodeImpl::advance(Ready&& ready) {
   RAFT_ASSERT_MSG(ready_outstanding_, "advance() without a ready()");
   ready_outstanding_ = false;
+  if (handed_snapshot_) log_.mark_snapshot_stable();
+  handed_snapshot_ = false;
   log_.applied_to(handed_applied_);
   if (handed_last_ > Index{}) log_.mark_stable(handed_last_);
   // The Ready's hard state is durable now: a candidate may count its own vote.

@@ -20,6 +20,12 @@ Result<Node> Node::create(const Config& config, const LogReader& log, Time now) 
                   fmt::format("storage holds an entry of term {} but the hard state's term is {}",
                               last_term->value(), state.term.value())};
   }
+  if (const SnapshotMeta snapshot = log.snapshot_meta();
+      snapshot.index > Index{} && log.first_index() > snapshot.index.next()) {
+    return Status{ErrorCode::kCorruption,
+                  fmt::format("the log starts at {}, after the snapshot at {}: entries are missing",
+                              log.first_index().value(), snapshot.index.value())};
+  }
   return Node{std::make_unique<detail::NodeImpl>(config, log, now)};
 }
 
@@ -42,6 +48,8 @@ Result<Index> Node::propose_membership_change(std::span<const MembershipChange> 
 const Membership& Node::membership() const noexcept { return impl_->membership(); }
 NodeId Node::transfer_target() const noexcept { return impl_->transfer_target(); }
 Status Node::read_index(std::uint64_t request_id) { return impl_->read_index(request_id); }
+Result<SnapshotMeta> Node::snapshot_meta(Index index) const { return impl_->snapshot_meta(index); }
+Status Node::snapshot_taken(Index index) { return impl_->snapshot_taken(index); }
 
 bool Node::has_ready() const noexcept { return impl_->has_ready(); }
 Ready Node::ready() { return impl_->ready(); }
@@ -81,7 +89,8 @@ std::vector<PeerProgress> Node::progress() const {
     result.push_back(
         PeerProgress{progress.id, progress.match, progress.next,
                      progress.state == detail::Progress::State::kReplicate, progress.recent_active,
-                     commit > progress.match ? Index::distance(progress.match, commit) : 0});
+                     commit > progress.match ? Index::distance(progress.match, commit) : 0,
+                     progress.state == detail::Progress::State::kSnapshot});
   }
   return result;
 }

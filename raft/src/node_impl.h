@@ -34,6 +34,8 @@ class NodeImpl {
   Result<Index> propose_membership_change(std::span<const MembershipChange> changes,
                                           MembershipTransition transition);
   Status read_index(std::uint64_t request_id);
+  Result<SnapshotMeta> snapshot_meta(Index index) const;
+  Status snapshot_taken(Index index);
 
   // ---- Output (node.cc) ----
   [[nodiscard]] bool has_ready() const noexcept;
@@ -118,6 +120,11 @@ class NodeImpl {
   void sync_ballots();
   void step_down_if_removed();
   void maybe_leave_joint();
+  // The membership in force at `index` (at or below the commit index), for
+  // a snapshot's metadata (thesis §5.1).
+  [[nodiscard]] Result<Membership> membership_at(Index index) const;
+  // A follower installed a snapshot: its membership replaces everything.
+  void adopt_snapshot_membership(const SnapshotMeta& meta);
   static Result<Membership> decode_config(const Entry& entry);
   // ---- node_read.cc (thesis §6.4, §6.4.1) ----
   void register_read(NodeId from, std::uint64_t request_id);
@@ -136,6 +143,14 @@ class NodeImpl {
   [[nodiscard]] bool committed_in_term() const;
   [[nodiscard]] bool lease_valid() const;
   [[nodiscard]] std::uint64_t quorum_round() const;
+  // ---- node_snapshot.cc (thesis §5) ----
+  void handle_install_snapshot(const Message& message, InstallSnapshot&& chunk);
+  void handle_install_snapshot_reply(const Message& message, const InstallSnapshotReply& reply);
+  /// Begins sending the storage's snapshot to `progress`; false if it cannot yet.
+  bool start_snapshot(Progress& progress);
+  void send_snapshot_chunks(Progress& progress);
+  /// Heartbeat tick: resend the chunks of transfers that made no progress.
+  void snapshot_timeouts();
 
   // ---- node_replication.cc ----
   Progress& progress_of(NodeId id);
@@ -229,6 +244,19 @@ class NodeImpl {
   Time vote_embargo_{};
   // Follower: reads forwarded to the leader, awaiting its ReadIndexReply.
   std::vector<std::uint64_t> forwarded_reads_;
+  // Follower: the snapshot being received (thesis §5.1), identified by its
+  // sender, index, term and size; chunks are written in order. Volatile: after
+  // a restart the leader is asked to start over.
+  struct SnapshotReceipt {
+    NodeId from;
+    Index index;
+    Term term;
+    std::uint64_t total = 0;
+    std::uint64_t next_offset = 0;
+  };
+  std::optional<SnapshotReceipt> receiving_;
+  // Entries up to here may be discarded (the next Ready's compact_to).
+  Index compact_to_;
 
   // Output being assembled, and what was last handed out.
   Ready ready_;
@@ -237,6 +265,7 @@ class NodeImpl {
   Index handed_last_;     // Last entry index in the outstanding Ready (0 if none).
   Index handed_applied_;  // Last committed index in the outstanding Ready.
   bool handed_entries_ = false;
+  bool handed_snapshot_ = false;  // The outstanding Ready installs a snapshot.
 };
 
 }  // namespace raft::detail

@@ -11,19 +11,34 @@
 // change can lose a committed one after a leader change (Ongaro, raft-dev,
 // "bug in single-server membership changes", 2015).
 #include <algorithm>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "node_impl.h"
 
 namespace raft::detail {
+namespace {
+
+// The membership a new cluster starts with (Config::voters and learners).
+Membership bootstrap_membership(const Config& config) {
+  Membership membership{config.voters, {}, config.learners, false};
+  std::ranges::sort(membership.voters);
+  std::ranges::sort(membership.learners);
+  return membership;
+}
+
+}  // namespace
 
 void NodeImpl::restore_membership() {
-  membership_ = Membership{config_.voters, {}, config_.learners, false};
-  std::ranges::sort(membership_.voters);
-  std::ranges::sort(membership_.learners);
+  membership_ = bootstrap_membership(config_);
   membership_index_ = Index{};
   pending_configs_.clear();
+  // A snapshot carries the membership as of its last entry (thesis §5.1).
+  if (const SnapshotMeta snapshot = log_.stable_snapshot(); snapshot.index > Index{}) {
+    membership_ = snapshot.membership;
+    membership_index_ = snapshot.index;
+  }
   // The log after the last snapshot may hold newer configurations; replay
   // them: those within the commit index take effect, the rest wait.
   constexpr std::size_t kScanBytes = std::size_t{1} << 20;
@@ -60,6 +75,45 @@ Result<Membership> NodeImpl::decode_config(const Entry& entry) {
                                                       membership.status().message())};
   }
   return membership;
+}
+
+Result<Membership> NodeImpl::membership_at(Index index) const {
+  RAFT_ASSERT(index <= log_.committed());
+  if (membership_index_ <= index) return membership_;
+  // A newer membership committed since `index`: the one in force there is
+  // the last kConfig entry at or before it, or else the snapshot's.
+  const SnapshotMeta snapshot = log_.stable_snapshot();
+  std::optional<Membership> found;
+  constexpr std::size_t kScanBytes = std::size_t{1} << 20;
+  std::vector<Entry> batch;
+  for (Index from = std::max(log_.first_index(), snapshot.index.next()); from <= index;) {
+    batch.clear();
+    if (Status status = log_.slice(from, index.next(), kScanBytes, batch); !status.ok()) {
+      return status;
+    }
+    RAFT_ASSERT(!batch.empty());
+    for (const Entry& entry : batch) {
+      if (entry.type != EntryType::kConfig) continue;
+      Result<Membership> membership = decode_config(entry);
+      if (!membership.ok()) return membership.status();
+      found = std::move(*membership);
+    }
+    from = batch.back().index.next();
+  }
+  if (found) return *found;
+  if (snapshot.index > Index{}) return snapshot.membership;
+  return bootstrap_membership(config_);
+}
+
+void NodeImpl::adopt_snapshot_membership(const SnapshotMeta& meta) {
+  // The install discarded the whole log, and with it any configuration
+  // entries not yet committed.
+  pending_configs_.clear();
+  if (meta.membership == membership_) {
+    membership_index_ = meta.index;
+    return;
+  }
+  adopt_membership(meta.index, meta.membership);
 }
 
 void NodeImpl::track_config_entries(Index prev, const std::vector<Entry>& entries) {

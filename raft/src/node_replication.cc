@@ -91,6 +91,12 @@ void NodeImpl::handle_append_reply(const Message& message, const AppendReply& re
     const bool was_probing = progress->state == Progress::State::kProbe;
     if (progress->update_match(reply.index)) {
       if (was_probing) progress->become_replicate();
+      if (progress->state == Progress::State::kSnapshot &&
+          progress->match.next() >= log_.first_index()) {
+        // A late acknowledgement shows the follower needs no snapshot after
+        // all: give the transfer up (etcd does the same).
+        progress->become_probe();
+      }
       maybe_commit();
       // The commit may have brought in a membership that removed this peer
       // (its Progress is gone) or this leader (it stepped down).
@@ -149,6 +155,10 @@ void NodeImpl::flush_appends() {
 }
 
 void NodeImpl::send_appends_to(Progress& progress) {
+  if (progress.state == Progress::State::kSnapshot) {
+    send_snapshot_chunks(progress);
+    return;
+  }
   // In replicate state, pipeline until caught up or the window is full;
   // a probe sends one.
   while (!progress.paused()) {
@@ -162,11 +172,15 @@ void NodeImpl::send_appends_to(Progress& progress) {
 }
 
 bool NodeImpl::send_append(Progress& progress) {
+  if (progress.next < log_.first_index()) {
+    // Raft §7: the entries the follower needs next were discarded, so it gets
+    // the snapshot instead. The others keep receiving appends meanwhile.
+    if (start_snapshot(progress)) send_snapshot_chunks(progress);
+    return false;
+  }
   const Index prev = progress.next.prev();
   const Result<Term> prev_term = log_.term(prev);
   if (!prev_term.ok()) {
-    // Snapshots (a later issue) will handle compacted prefixes; until then
-    // storage that lost what we need is an error.
     fail(prev_term.status());
     return false;
   }

@@ -44,6 +44,16 @@ void Progress::become_replicate() {
   inflights.reset();
 }
 
+void Progress::become_snapshot(Index index, Term term, std::uint64_t total) {
+  state = State::kSnapshot;
+  probe_sent = false;
+  inflights.reset();
+  snapshot = SnapshotTransfer{};
+  snapshot.index = index;
+  snapshot.term = term;
+  snapshot.total = total;
+}
+
 bool Progress::update_match(Index index) {
   bool updated = false;
   if (index > match) {
@@ -58,6 +68,8 @@ bool Progress::update_match(Index index) {
 }
 
 bool Progress::decrease_next(Index rejected, Index next_hint) {
+  // A rejection of an append sent before the snapshot began teaches nothing.
+  if (state == State::kSnapshot) return false;
   if (state == State::kReplicate) {
     // Pipelined appends are rejected in order; only the first rejection
     // above what we know to match is news.

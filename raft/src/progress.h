@@ -34,13 +34,33 @@ class Inflights {
   std::vector<Index> ring_;  // Grows to capacity_ on demand.
 };
 
+/// A snapshot transfer to one follower (thesis §5.1): which snapshot, and a
+/// go-back-N window of chunks over its bytes.
+struct SnapshotTransfer {
+  Index index;  ///< The snapshot being sent.
+  Term term;
+  std::uint64_t total = 0;     ///< Its size in bytes.
+  std::uint64_t acked = 0;     ///< The follower has written every byte before this.
+  std::uint64_t sent = 0;      ///< Bytes before this have been sent (since the last rewind).
+  std::uint64_t sent_max = 0;  ///< The furthest `sent` ever got: below it a chunk is a resend.
+  bool done_sent = false;      ///< The last chunk went out (since the last rewind).
+  /// Progress (a larger `acked`) since the last heartbeat tick: a transfer
+  /// that makes none for a whole heartbeat interval resends from `acked`.
+  bool progressed = true;
+  /// A rewind asked by a rejected chunk is in progress: later rejections of
+  /// chunks sent before it are stale and ignored until `acked` moves.
+  bool rewound = false;
+};
+
 /// A leader's view of one peer (itself included).
 ///
-/// States (etcd/raft's Probe and Replicate): while probing, the leader sends
-/// one append per heartbeat interval until the follower's log matches; then it
-/// pipelines appends up to the inflight window.
+/// States (etcd/raft's Probe, Replicate and Snapshot): while probing, the
+/// leader sends one append per heartbeat interval until the follower's log
+/// matches; then it pipelines appends up to the inflight window. A follower
+/// that needs entries the leader compacted away gets the snapshot instead
+/// (thesis §5.1), and no appends until it confirms it.
 struct Progress {
-  enum class State : std::uint8_t { kProbe, kReplicate };
+  enum class State : std::uint8_t { kProbe, kReplicate, kSnapshot };
 
   Progress(NodeId peer, Index next_index, std::size_t inflight_max)
       : id(peer), next(next_index), inflights(inflight_max) {}
@@ -62,13 +82,18 @@ struct Progress {
   /// The newest heartbeat round the peer acknowledged (thesis §6.4 reads).
   std::uint64_t round_acked = 0;
   Inflights inflights;
+  /// Snapshot state: the transfer in progress.
+  SnapshotTransfer snapshot;
 
   /// True when no append may be sent now (flow control).
   [[nodiscard]] bool paused() const noexcept {
+    if (state == State::kSnapshot) return true;
     return state == State::kProbe ? probe_sent : inflights.full();
   }
   void become_probe();
   void become_replicate();
+  /// Starts sending the snapshot `index`/`term` of `total` bytes.
+  void become_snapshot(Index index, Term term, std::uint64_t total);
   /// Records that the peer holds the log up to `index`. Returns false for a
   /// stale acknowledgement that teaches nothing new.
   bool update_match(Index index);

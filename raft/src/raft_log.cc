@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "raft_log.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "raft/assert.h"
@@ -11,18 +13,21 @@ RaftLog::RaftLog(const LogReader& stable)
     : stable_(&stable),
       unstable_offset_(stable.last_index().next()),
       committed_(stable.hard_state().commit),
-      applied_(stable.first_index().prev()) {
+      applied_(std::max(stable.first_index().prev(), stable.snapshot_meta().index)) {
   // A commit index beyond the log would mean storage lost entries it had
   // acknowledged; trust the log, not the hint (commit is re-learned from the leader).
   if (committed_ > stable.last_index()) committed_ = stable.last_index();
   // Entries below the first index were compacted into a snapshot the
-  // application already holds; nothing before it needs applying.
+  // application already holds, and the state machine restarts from the
+  // snapshot (thesis §5.1): nothing up to it needs applying. With a trailing
+  // window (Config::snapshot_trailing_entries) the log starts before it.
   if (committed_ < applied_) committed_ = applied_;
   RAFT_ASSERT(applied_ <= committed_);
 }
 
 Term RaftLog::last_term() const {
   if (!unstable_.empty()) return unstable_.back().term;
+  if (pending_snapshot_) return pending_snapshot_->term;
   const Result<Term> term = stable_->term(stable_->last_index());
   RAFT_ASSERT_MSG(term.ok(), "storage must know the term of its last entry");
   return *term;
@@ -32,6 +37,16 @@ Result<Term> RaftLog::term(Index index) const {
   if (index >= unstable_offset_) {
     const std::uint64_t offset = Index::distance(unstable_offset_, index);
     if (offset < unstable_.size()) return unstable_[offset].term;
+    return Status{ErrorCode::kUnavailable, fmt::format("entry {} is past the last index {}",
+                                                       index.value(), last_index().value())};
+  }
+  if (pending_snapshot_) {
+    if (index == pending_snapshot_->index) return pending_snapshot_->term;
+    if (index < pending_snapshot_->index) {
+      return Status{ErrorCode::kCompacted,
+                    fmt::format("entry {} is covered by the snapshot at {}", index.value(),
+                                pending_snapshot_->index.value())};
+    }
     return Status{ErrorCode::kUnavailable, fmt::format("entry {} is past the last index {}",
                                                        index.value(), last_index().value())};
   }
@@ -118,6 +133,7 @@ Status RaftLog::slice(Index from, Index to, std::size_t bytes_max, std::vector<E
   if (from == to) return {};
   const std::size_t size_before = out.size();
   if (from < unstable_offset_) {
+    RAFT_ASSERT_MSG(!pending_snapshot_, "entries below a snapshot being installed");
     const Index stable_end = std::min(to, unstable_offset_);
     if (Status status = stable_->entries(from, stable_end, bytes_max, out); !status.ok()) {
       return status;
@@ -147,6 +163,23 @@ void RaftLog::mark_stable(Index last) {
   RAFT_DASSERT(stable_->last_index() == last);
   unstable_.clear();
   unstable_offset_ = last.next();
+}
+
+void RaftLog::restore(const SnapshotMeta& meta) {
+  RAFT_ASSERT(meta.index > committed_);
+  pending_snapshot_ = meta;
+  // Figure 5.3: "discard the entire log" — persisted or not.
+  unstable_.clear();
+  unstable_offset_ = meta.index.next();
+  committed_ = meta.index;
+  applied_ = meta.index;
+}
+
+void RaftLog::mark_snapshot_stable() {
+  RAFT_ASSERT(pending_snapshot_.has_value());
+  RAFT_DASSERT(stable_->snapshot_meta().index == pending_snapshot_->index);
+  RAFT_DASSERT(stable_->first_index() == pending_snapshot_->index.next());
+  pending_snapshot_.reset();
 }
 
 }  // namespace raft::detail

@@ -3,6 +3,7 @@
 // persisted (read through LogReader) followed by entries not yet persisted.
 #pragma once
 
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -23,9 +24,12 @@ class RaftLog {
  public:
   explicit RaftLog(const LogReader& stable);
 
-  [[nodiscard]] Index first_index() const { return stable_->first_index(); }
+  [[nodiscard]] Index first_index() const {
+    return pending_snapshot_ ? pending_snapshot_->index.next() : stable_->first_index();
+  }
   [[nodiscard]] Index last_index() const {
-    return unstable_.empty() ? stable_->last_index() : unstable_.back().index;
+    if (!unstable_.empty()) return unstable_.back().index;
+    return pending_snapshot_ ? pending_snapshot_->index : stable_->last_index();
   }
   [[nodiscard]] Term last_term() const;
   /// Term at `index`; storage errors (compacted, unavailable) pass through.
@@ -72,8 +76,29 @@ class RaftLog {
   /// Index of the last entry known to be persisted.
   [[nodiscard]] Index persisted_index() const { return unstable_offset_.prev(); }
 
+  // ---- Snapshots (thesis §5.1) ----
+
+  /// The storage's current snapshot (what a leader sends).
+  [[nodiscard]] SnapshotMeta stable_snapshot() const { return stable_->snapshot_meta(); }
+  [[nodiscard]] const LogReader& stable() const { return *stable_; }
+  /// Replaces the whole log with a snapshot received from the leader (Figure
+  /// 5.3, "discard the entire log"): the log now ends at meta.index, which is
+  /// committed and applied (the state machine is reset from the snapshot).
+  /// Until mark_snapshot_stable() the storage still holds the old log; this
+  /// view answers as if it did not. Precondition: meta.index > committed().
+  void restore(const SnapshotMeta& meta);
+  /// The snapshot restore() set, not yet handed to the driver or installed.
+  [[nodiscard]] const std::optional<SnapshotMeta>& pending_snapshot() const {
+    return pending_snapshot_;
+  }
+  /// The driver installed the pending snapshot: storage serves it from now on.
+  void mark_snapshot_stable();
+
  private:
   const LogReader* stable_;
+  // A snapshot to install that storage does not reflect yet (etcd's
+  // unstable.snapshot): while set, the log seen here starts after it.
+  std::optional<SnapshotMeta> pending_snapshot_;
   // Entries not yet handed to the driver; unstable_[i] has index unstable_offset_ + i.
   std::vector<Entry> unstable_;
   Index unstable_offset_;

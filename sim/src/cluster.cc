@@ -44,6 +44,9 @@ ClusterState::ClusterState(const Scenario& spec, const Cluster::Options& opts)
   base_config.read_mode =
       cluster.read_mode == ReadPath::kLease ? ReadMode::kLease : ReadMode::kReadIndex;
   base_config.clock_drift_max = cluster.clock_drift_max;
+  base_config.snapshot_trailing_entries = cluster.snapshot_trailing;
+  base_config.snapshot_chunk_bytes = cluster.snapshot_chunk_bytes;
+  base_config.snapshot_chunks_inflight_max = cluster.snapshot_chunks_inflight;
   // Every node's generator derives from the scenario seed (Config mixes in the id).
   base_config.random_seed = prng.next();
 

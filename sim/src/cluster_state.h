@@ -226,6 +226,8 @@ struct ClusterState {
   void handle_ready(Host& host);
   void finish_ready(Host& host);
   void apply_entries(Host& host, const std::vector<Entry>& entries);
+  /// Takes a snapshot when scenario.cluster.snapshot_every entries were applied since the last.
+  void maybe_snapshot(Host& host);
   void on_node_event(Host& host, const Event& event);
   void schedule_wake(Host& host);
   void crash(Host& host, bool silent);

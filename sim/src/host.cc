@@ -41,8 +41,17 @@ void ClusterState::start_node(Host& h) {
   RAFT_ASSERT_MSG(node.ok(), "a node must start from what its own disk kept");
   h.node.emplace(std::move(*node));
   h.process = Host::Process::kUp;
-  h.kv.clear();  // Volatile: rebuilt by applying the log again.
+  h.kv.clear();  // Volatile: rebuilt from the snapshot, then by applying the log again.
   h.applied = Index{};
+  if (const SnapshotMeta snapshot = h.disk.snapshot_meta(); snapshot.index > Index{}) {
+    // Thesis §5.1: a restarting server loads its snapshot; the core starts
+    // applying after it.
+    RAFT_ASSERT_MSG(h.kv.restore(h.disk.snapshot_data()), "the disk's snapshot is corrupt");
+    h.applied = snapshot.index;
+    if (options.check_safety) {
+      checker.on_state(now, h.id, snapshot.index, h.kv.state_hash(), "restarted from a snapshot");
+    }
+  }
   schedule_wake(h);
 }
 
@@ -186,7 +195,11 @@ void ClusterState::handle_ready(Host& h) {
     for (const Event& event : ready.events) on_node_event(h, event);
     if (!ready.entries.empty() && options.check_safety) {
       const Index before = ready.entries.front().index.prev();
-      const Result<Term> prev_term = h.disk.term(before);
+      // Entries right after a snapshot being installed follow its last entry.
+      const Result<Term> prev_term =
+          ready.snapshot_to_install && ready.snapshot_to_install->index == before
+              ? Result<Term>{ready.snapshot_to_install->term}
+              : h.disk.term(before);
       checker.on_persist(now, h.id, prev_term.ok() ? *prev_term : Term{}, ready.entries);
     }
     // Messages that need no persist leave at once (a leader's appends go out
@@ -210,7 +223,16 @@ void ClusterState::finish_ready(Host& h) {
   RAFT_ASSERT(h.in_flight.has_value());
   Ready ready = std::move(*h.in_flight);
   h.in_flight.reset();
-  h.disk.persist(ready);  // Now durable.
+  h.disk.persist(ready);  // Now durable (snapshot chunks, install, entries, compaction).
+  if (ready.snapshot_to_install) {
+    // Figure 5.3: "reset state machine using snapshot contents".
+    RAFT_ASSERT_MSG(h.kv.restore(h.disk.snapshot_data()), "an installed snapshot is corrupt");
+    h.applied = ready.snapshot_to_install->index;
+    if (options.check_safety) {
+      checker.on_state(now, h.id, ready.snapshot_to_install->index, h.kv.state_hash(),
+                       "installed from the leader");
+    }
+  }
   if (ready.hard_state && options.check_safety) checker.on_durable(now, h.id, *ready.hard_state);
   for (Message& message : ready.messages_after_persist) send_message(std::move(message));
   apply_entries(h, ready.committed);
@@ -218,6 +240,24 @@ void ClusterState::finish_ready(Host& h) {
   for (const ReadState& read : ready.reads) on_read_state(h, read);
   serve_reads(h);
   h.node->advance(std::move(ready));
+  maybe_snapshot(h);
+}
+
+void ClusterState::maybe_snapshot(Host& h) {
+  const std::uint64_t every = scenario.cluster.snapshot_every;
+  if (every == 0) return;
+  Node& node = *h.node;
+  const Index applied = node.applied_index();
+  const Index current = h.disk.snapshot_meta().index;
+  if (applied <= current || Index::distance(current, applied) < every) return;
+  // The application's side of thesis §5.1: serialize the state at the applied
+  // index, store it with its metadata, then let the core compact the log.
+  const Result<SnapshotMeta> meta = node.snapshot_meta(applied);
+  if (!meta.ok()) return;  // E.g. a snapshot from the leader is being installed.
+  h.disk.save_snapshot(*meta, h.kv.snapshot());
+  if (options.check_safety) checker.on_state(now, h.id, applied, h.kv.state_hash(), "taken");
+  const Status status = node.snapshot_taken(applied);
+  RAFT_ASSERT_MSG(status.ok(), status.to_string().c_str());
 }
 
 namespace {

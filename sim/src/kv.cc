@@ -98,6 +98,68 @@ Result<KvApplied> KvStore::apply_entry(Index index, const Payload& payload) {
   return applied;
 }
 
+// Snapshot layout: count (8) | per key: key length (4) | key | value length (4) | value
+// | session table (the rest: SessionTable::encode(), thesis §6.3 — without it a
+// replica restored from the snapshot would apply a retried write again).
+Payload KvStore::snapshot() const {
+  std::vector<std::byte> out;
+  out.reserve(8 + data_.size() * 8 + size_bytes_);
+  put_u64(out, data_.size(), 8);
+  for (const auto& [key, value] : data_) {
+    put_u64(out, key.size(), 4);
+    for (const char c : key) out.push_back(static_cast<std::byte>(c));
+    put_u64(out, value.size(), 4);
+    for (const char c : value) out.push_back(static_cast<std::byte>(c));
+  }
+  const std::vector<std::byte> sessions = sessions_.encode();
+  out.insert(out.end(), sessions.begin(), sessions.end());
+  return Payload{std::move(out)};
+}
+
+bool KvStore::restore(const Payload& snapshot) {
+  clear();
+  const auto bytes = snapshot.bytes();
+  if (bytes.empty()) return true;  // The empty map.
+  std::size_t at = 0;
+  const auto take = [&](std::size_t count, std::string* text) {
+    if (bytes.size() - at < count) return false;
+    if (text != nullptr) {
+      text->assign(reinterpret_cast<const char*>(bytes.data() + at), count);  // NOLINT
+    }
+    at += count;
+    return true;
+  };
+  if (bytes.size() < 8) return false;
+  const std::uint64_t count = get_u64(bytes.data(), 8);
+  at = 8;
+  for (std::uint64_t i = 0; i < count; ++i) {
+    std::string key;
+    std::string value;
+    if (bytes.size() - at < 4) return false;
+    const std::size_t key_size = get_u64(bytes.data() + at, 4);
+    at += 4;
+    if (!take(key_size, &key) || bytes.size() - at < 4) return false;
+    const std::size_t value_size = get_u64(bytes.data() + at, 4);
+    at += 4;
+    if (!take(value_size, &value)) return false;
+    size_bytes_ += key.size() + value.size();
+    data_.emplace(std::move(key), std::move(value));
+  }
+  Result<SessionTable> sessions = SessionTable::decode(bytes.subspan(at), sessions_.config());
+  if (!sessions.ok()) return false;
+  sessions_ = std::move(*sessions);
+  return true;
+}
+
+std::uint64_t KvStore::state_hash() const {
+  std::uint64_t hash = 0xcbf29ce484222325ULL;  // FNV-1a over the snapshot encoding
+  const Payload bytes = snapshot();            // Kept alive: a span of a temporary would dangle.
+  for (const std::byte b : bytes.bytes()) {
+    hash = (hash ^ std::to_integer<std::uint64_t>(b)) * 0x100000001b3ULL;
+  }
+  return hash;
+}
+
 std::string KvStore::apply(const KvCommand& command) {
   if (command.kind == OpKind::kRead) {
     const auto it = data_.find(command.key);

@@ -44,6 +44,14 @@ std::string format_summary(const RunResult& result) {
   out += fmt::format("elections  {} (pre-votes {}), leader changes {}, highest term {}\n",
                      m.elections, m.pre_votes, m.leader_changes, m.term_max.value());
   out += fmt::format("messages   {} sent, {} dropped\n", m.messages_sent, m.messages_dropped);
+  if (const NodeMetrics& c = result.node_counters; c.snapshots_taken + c.snapshots_installed > 0) {
+    out += fmt::format(
+        "snapshots  {} taken, {} entries compacted; {} transfers ({} confirmed), {} chunks "
+        "({} resent, {} bytes) sent, {} installed\n",
+        c.snapshots_taken, c.entries_compacted, c.snapshot_transfers_started, c.snapshots_sent,
+        c.snapshot_chunks_sent, c.snapshot_chunks_resent, c.snapshot_bytes_sent,
+        c.snapshots_installed);
+  }
   out += fmt::format("safety     {}\n",
                      result.violations.empty()
                          ? std::string{"ok (no violation)"}
@@ -119,7 +127,15 @@ std::string summary_json(const RunResult& result) {
         {"proposals_accepted", result.node_counters.proposals_accepted},
         {"proposals_refused", result.node_counters.proposals_refused},
         {"messages_sent", result.node_counters.messages_sent},
-        {"membership_changes", result.node_counters.membership_changes}}},
+        {"membership_changes", result.node_counters.membership_changes},
+        {"snapshots_taken", result.node_counters.snapshots_taken},
+        {"entries_compacted", result.node_counters.entries_compacted},
+        {"snapshot_transfers_started", result.node_counters.snapshot_transfers_started},
+        {"snapshots_sent", result.node_counters.snapshots_sent},
+        {"snapshot_chunks_sent", result.node_counters.snapshot_chunks_sent},
+        {"snapshot_chunks_resent", result.node_counters.snapshot_chunks_resent},
+        {"snapshot_bytes_sent", result.node_counters.snapshot_bytes_sent},
+        {"snapshots_installed", result.node_counters.snapshots_installed}}},
       {"expectations_failed", result.failed_expectations},
       {"passed", result.passed()},
   };

@@ -74,6 +74,25 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
     total.reads_forwarded += m.reads_forwarded;
     total.reads_failed += m.reads_failed;
     total.read_heartbeat_rounds += m.read_heartbeat_rounds;
+    total.snapshots_taken += m.snapshots_taken;
+    total.entries_compacted += m.entries_compacted;
+    total.snapshot_transfers_started += m.snapshot_transfers_started;
+    total.snapshots_sent += m.snapshots_sent;
+    total.snapshot_chunks_sent += m.snapshot_chunks_sent;
+    total.snapshot_bytes_sent += m.snapshot_bytes_sent;
+    total.snapshot_chunks_resent += m.snapshot_chunks_resent;
+    total.snapshot_chunks_received += m.snapshot_chunks_received;
+    total.snapshots_installed += m.snapshots_installed;
+  }
+  {
+    std::optional<Index> applied;
+    result.converged = true;
+    for (std::uint32_t id = 1; id <= cluster.size(); ++id) {
+      const Node* node = cluster.node(NodeId{id});
+      if (node == nullptr) continue;
+      if (applied && *applied != node->applied_index()) result.converged = false;
+      applied = node->applied_index();
+    }
   }
   result.recent = cluster.recent_events();
   result.history = cluster.history();
@@ -135,6 +154,16 @@ void check_expectations(RunResult& result) {
       result.failed_expectations.push_back(
           fmt::format("reads answered: {}, expected at most {}", reads_ok, *expect.reads_ok_max));
     }
+  }
+  if (expect.snapshots_installed_min &&
+      result.node_counters.snapshots_installed < *expect.snapshots_installed_min) {
+    result.failed_expectations.push_back(
+        fmt::format("snapshots installed: {}, expected at least {}",
+                    result.node_counters.snapshots_installed, *expect.snapshots_installed_min));
+  }
+  if (expect.converged && !result.converged) {
+    result.failed_expectations.push_back(
+        "converged: the running nodes had not all applied the same index at the end");
   }
   if (result.violations.size() > expect.violations) {
     result.failed_expectations.push_back(fmt::format("violations: {}, expected at most {}",

@@ -22,6 +22,10 @@
 //     message_bytes_max: 1048576
 //     read_mode: read_index             # log | read_index | lease (lease: check_quorum on,
 //     clock_drift_max: 100ms            #   fast_failover off; drift below the min timeout)
+//     snapshot_every: 0                 # snapshot the state every N applied entries (0: never)
+//     snapshot_trailing: 1024           # entries kept behind a snapshot
+//     snapshot_chunk_bytes: 1048576     # InstallSnapshot chunk size
+//     snapshot_chunks_inflight: 4       # chunks in flight per follower
 //   network:
 //     latency: 2ms                      # a distribution, see below
 //     loss: 0.01                        # probabilities are numbers in [0, 1]
@@ -62,7 +66,8 @@
 //   expect: {rto_ms_max: 10000, failed_requests_max: 5, violations: 0, linearizable: true,
 //            detection_ms_max: 4000, election_ms_max: 5000, elections_max: 3,
 //            duplicate_writes_max: 0,
-//            reads_ok_max: 0, reads_client: stale-readers}   # reads answered, of that group
+//            reads_ok_max: 0, reads_client: stale-readers,   # reads answered, of that group
+//            snapshots_installed_min: 1, converged: true}
 //
 // Durations: a number and a unit, ns, us, ms, s, m or h: "100ms", "1.5s", "2m",
 // "250us", "10ns"; "0" alone needs no unit. A bare number is an error (is 100
@@ -765,10 +770,10 @@ void Reader::scenario(const Field& field, Scenario& out) {
 
 void Reader::cluster(const Field& field, ClusterSpec& out) {
   const Mapping map(*this, field,
-                    {"size", "spares", "heartbeat", "election_timeout", "pre_vote",
-                     "check_quorum", "fast_failover", "fast_failover_delay_max",
-                     "inflight_messages_max", "message_bytes_max", "read_mode",
-                     "clock_drift_max"});
+                    {"size", "spares", "heartbeat", "election_timeout", "pre_vote", "check_quorum",
+                     "fast_failover", "fast_failover_delay_max", "inflight_messages_max",
+                     "message_bytes_max", "read_mode", "clock_drift_max", "snapshot_every",
+                     "snapshot_trailing", "snapshot_chunk_bytes", "snapshot_chunks_inflight"});
   if (const Field* value = map.find("size")) out.size = u32(*value);
   if (const Field* value = map.find("spares")) out.spares = u32(*value);
   if (const Field* value = map.find("heartbeat")) out.heartbeat_interval = duration(*value);
@@ -792,6 +797,14 @@ void Reader::cluster(const Field& field, ClusterSpec& out) {
                                               {"lease", ReadPath::kLease}});
   }
   if (const Field* value = map.find("clock_drift_max")) out.clock_drift_max = duration(*value);
+  if (const Field* value = map.find("snapshot_every")) out.snapshot_every = u64(*value);
+  if (const Field* value = map.find("snapshot_trailing")) out.snapshot_trailing = u64(*value);
+  if (const Field* value = map.find("snapshot_chunk_bytes")) {
+    out.snapshot_chunk_bytes = u64(*value);
+  }
+  if (const Field* value = map.find("snapshot_chunks_inflight")) {
+    out.snapshot_chunks_inflight = u64(*value);
+  }
 }
 
 void Reader::network(const Field& field, NetworkSpec& out) {
@@ -1183,11 +1196,10 @@ FaultSpec Reader::fault(const Field& field, std::optional<LinkChange>& change) {
 }
 
 void Reader::expect(const Field& field, ExpectSpec& out) {
-  const Mapping map(
-      *this, field,
-      {"rto_ms_max", "failed_requests_max", "violations", "linearizable", "detection_ms_max",
-       "election_ms_max", "elections_max", "duplicate_writes_max", "reads_ok_max",
-       "reads_client"});
+  const Mapping map(*this, field,
+                    {"rto_ms_max", "failed_requests_max", "violations", "linearizable",
+                     "detection_ms_max", "election_ms_max", "elections_max", "duplicate_writes_max",
+                     "reads_ok_max", "reads_client", "snapshots_installed_min", "converged"});
   // Optional bounds: `null` (useful in an override) removes the bound.
   const auto bound = [&](std::string_view key, std::optional<double>& target) {
     if (const Field* value = map.find(key)) {
@@ -1207,6 +1219,8 @@ void Reader::expect(const Field& field, ExpectSpec& out) {
   count("duplicate_writes_max", out.duplicate_writes_max);
   count("reads_ok_max", out.reads_ok_max);
   if (const Field* value = map.find("reads_client")) out.reads_client = text(*value);
+  count("snapshots_installed_min", out.snapshots_installed_min);
+  if (const Field* value = map.find("converged")) out.converged = boolean(*value);
   if (const Field* value = map.find("violations")) out.violations = u64(*value);
   if (const Field* value = map.find("linearizable")) out.linearizable = boolean(*value);
 }
@@ -1358,6 +1372,12 @@ Problem check_cluster(const ClusterSpec& cluster) {
   }
   if (cluster.message_bytes_max == 0) {
     return issue("cluster.message_bytes_max", "0: no message could ever be sent");
+  }
+  if (cluster.snapshot_chunk_bytes == 0) {
+    return issue("cluster.snapshot_chunk_bytes", "0: no snapshot could ever be sent");
+  }
+  if (cluster.snapshot_chunks_inflight == 0) {
+    return issue("cluster.snapshot_chunks_inflight", "0: no snapshot could ever be sent");
   }
   return std::nullopt;
 }

@@ -172,6 +172,16 @@ void StateChecker::on_write_executed(Time now, NodeId node, std::uint32_t client
   }
 }
 
+void StateChecker::on_state(Time now, NodeId node, Index index, std::uint64_t state_hash,
+                            const char* how) {
+  auto [it, inserted] = states_.try_emplace(index, state_hash);
+  if (!inserted && it->second != state_hash) {
+    fail(now, node, "State Machine Safety",
+         fmt::format("the state machine at index {} ({}) differs from another node's there", index,
+                     how));
+  }
+}
+
 void StateChecker::on_durable(Time now, NodeId node, const HardState& state) {
   if (!state.vote.valid()) return;
   // §5.2 as the disk sees it: one vote per term, even across crashes.

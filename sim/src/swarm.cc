@@ -213,6 +213,20 @@ Scenario swarm_scenario(std::uint64_t seed, const SwarmOptions& options) {
   std::ranges::stable_sort(scenario.faults, {}, &FaultSpec::at);
   scenario.description = describe_mix(scenario);
 
+  // Snapshots and compaction (thesis §5.1) on half the seeds, aggressive so that
+  // installs happen: a node that missed a few entries needs the snapshot. Drawn
+  // from a generator of their own, so the draws above stay what they were.
+  Prng snapshots{seed ^ 0x5a95a95a95a95a95ULL};
+  if (snapshots.chance(0.5)) {
+    scenario.cluster.snapshot_every = 5 + snapshots.uniform(40);
+    scenario.cluster.snapshot_trailing = snapshots.uniform(10);
+    scenario.cluster.snapshot_chunk_bytes = 8 + snapshots.uniform(64);
+    scenario.cluster.snapshot_chunks_inflight = 1 + snapshots.uniform(4);
+    scenario.description += fmt::format(
+        ", snapshot every {} (trailing {}, {}-byte chunks)", scenario.cluster.snapshot_every,
+        scenario.cluster.snapshot_trailing, scenario.cluster.snapshot_chunk_bytes);
+  }
+
   // The healed phase: everything back to normal, then liveness is required.
   const auto heal_all = [&](FaultKind kind, NodeId node) {
     FaultSpec fault;

@@ -76,6 +76,12 @@ void hash_node_event(Hasher& hasher, const EventBody& event) {
                      for (const NodeId id : *ids) hasher.add(id.value());
                    }
                  },
+                 [&](const SnapshotChanged& e) {
+                   hasher.add(static_cast<std::uint64_t>(e.phase));
+                   hasher.add(e.peer.value());
+                   hasher.add(e.index.value());
+                   hasher.add(e.term.value());
+                 },
              },
              event);
 }

@@ -63,6 +63,13 @@ nlohmann::json node_event(const NodeRecord& record) {
                    if (!e.membership.learners.empty())
                      json["learners"] = ids(e.membership.learners);
                  },
+                 [&](const SnapshotChanged& e) {
+                   json["event"] = "snapshot";
+                   json["phase"] = to_string(e.phase);
+                   if (e.peer.valid()) json["peer"] = e.peer.value();
+                   json["index"] = e.index.value();
+                   json["snapshot_term"] = e.term.value();
+                 },
              },
              record.event);
   return json;

@@ -186,9 +186,11 @@ Net elected(std::uint64_t size) {
 }
 
 // A node that starts with no membership and learns it from the leader.
-void add_joiner(Net& net, std::uint64_t id) {
+void add_joiner(
+    Net& net, std::uint64_t id, void (*adjust)(Config&) = [](Config&) {}) {
   Config config = config_for(id, 1);
   config.voters.clear();
+  adjust(config);
   net.add(std::make_unique<Peer>(config));
 }
 
@@ -438,6 +440,46 @@ TEST(MembershipRestart, CorruptConfigEntryStopsTheNode) {
   EXPECT_EQ(peer->health().code(), ErrorCode::kCorruption);
   EXPECT_NE(peer->health().message().find("log entry 2"), std::string::npos)
       << peer->health().message();
+}
+
+// Thesis §5.1: a snapshot keeps "the latest configuration as of the last
+// included index", so a member that gets the snapshot instead of the log
+// still learns the membership, and an older snapshot keeps the older one.
+TEST(MembershipSnapshot, AJoinerLearnsTheMembershipFromTheLeadersSnapshot) {
+  constexpr auto compact_all = [](Config& config) {
+    config.snapshot_trailing_entries = 0;
+    config.snapshot_chunk_bytes = 64;
+  };
+  Net net = Net::of(3, compact_all);
+  ASSERT_TRUE(net[1]->campaign().ok());
+  net.send(net[1].drain());
+  net.stabilize();
+  add_joiner(net, 4, compact_all);
+  net.isolate(4);
+  const Index before = net[1]->commit_index();
+  ASSERT_TRUE(change(net, 1, {add_voter(4)}).ok());
+  propose(net, 1, "after the change");
+  net.run_until(at(300ms));
+  const Index applied = net[1]->applied_index();
+  ASSERT_GT(applied, before);
+
+  const Result<SnapshotMeta> old_meta = net[1]->snapshot_meta(before);
+  ASSERT_TRUE(old_meta.ok()) << old_meta.status().to_string();
+  EXPECT_EQ(old_meta->membership, simple({1, 2, 3}));
+  const Result<SnapshotMeta> meta = net[1]->snapshot_meta(applied);
+  ASSERT_TRUE(meta.ok()) << meta.status().to_string();
+  EXPECT_EQ(meta->membership, simple({1, 2, 3, 4}));
+  net[1].log().save_snapshot(*meta, Payload{std::string_view{"the state machine"}});
+  ASSERT_TRUE(net[1]->snapshot_taken(applied).ok());
+  net.send(net[1].drain());
+  ASSERT_GT(net[1]->first_index(), before) << "the change's entry is compacted away";
+
+  net.heal();
+  net.run_until(at(800ms));
+  EXPECT_EQ(net[4]->metrics().snapshots_installed, 1U);
+  EXPECT_EQ(net[4]->membership(), simple({1, 2, 3, 4}));
+  EXPECT_NE(net[4]->next_deadline(), kTimeNever) << "a voter, it has an election timer";
+  EXPECT_EQ(events_of<MembershipChanged>(net[4].history()).size(), 1U);
 }
 
 // Thesis §4.3: a candidate in C_old,new needs a majority of each half.

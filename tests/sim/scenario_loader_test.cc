@@ -524,6 +524,10 @@ TEST(ScenarioValidate, ImpossibleSettings) {
                 s.expect.reads_client = "nobody";
               }),
               StartsWith("expect.reads_client: no client group is named 'nobody'"));
+  EXPECT_THAT(message([](Scenario& s) { s.cluster.snapshot_chunk_bytes = 0; }),
+              StartsWith("cluster.snapshot_chunk_bytes: 0"));
+  EXPECT_THAT(message([](Scenario& s) { s.cluster.snapshot_chunks_inflight = 0; }),
+              StartsWith("cluster.snapshot_chunks_inflight: 0"));
   EXPECT_THAT(message([](Scenario& s) { s.network.defaults.duplicate = -0.1; }),
               StartsWith("network.duplicate: -0.1 is not a probability"));
   EXPECT_THAT(message([](Scenario& s) { s.disk.fsync = Distribution::fixed(-1ms); }),

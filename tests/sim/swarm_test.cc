@@ -31,6 +31,27 @@ TEST(Swarm, SeedsPassSafetyLinearizabilityAndLiveness) {
   }
 }
 
+// Snapshots are among the swarm's random actions (thesis §5.1), compacting
+// aggressively enough that nodes back from crashes and partitions need
+// InstallSnapshot: the passing seeds above exercise installs, not only compaction.
+TEST(Swarm, SnapshotSeedsInstallSnapshots) {
+  SwarmOptions options;
+  std::uint64_t with_snapshots = 0;
+  std::uint64_t installed = 0;
+  for (std::uint64_t seed = 1; seed <= 40; ++seed) {
+    const Scenario scenario = swarm_scenario(seed, options);
+    if (scenario.cluster.snapshot_every == 0) continue;
+    ++with_snapshots;
+    RunOptions run;
+    run.check_linearizability = false;
+    const RunResult result = run_scenario(scenario, run);
+    EXPECT_TRUE(result.violations.empty()) << format_violation_report(result);
+    installed += result.node_counters.snapshots_installed;
+  }
+  EXPECT_GE(with_snapshots, 10U);
+  EXPECT_GE(installed, 5U);
+}
+
 TEST(Swarm, SameSeedSameTrace) {
   SwarmOptions options;
   for (std::uint64_t seed : {7U, 8U, 9U}) {

@@ -99,6 +99,20 @@ struct Config {
   /// exceed this many bytes, so a stalled quorum cannot exhaust memory.
   std::size_t uncommitted_bytes_max = std::size_t{256} << 20;
 
+  /// Log compaction (thesis §5.1): when the application hands in a snapshot at
+  /// index i (Node::snapshot_taken), entries up to i - this many are discarded.
+  /// Keeping a trailing window lets a follower slightly behind catch up from
+  /// the log instead of needing the whole snapshot (etcd's
+  /// SnapshotCatchUpEntries). 0 discards everything the snapshot covers.
+  std::uint64_t snapshot_trailing_entries = 1024;
+  /// Snapshot data per InstallSnapshot message (thesis §5.1: sent in chunks).
+  /// Pick it so that one chunk crosses a link well within a heartbeat
+  /// interval: a chunk unacknowledged for a heartbeat interval is sent again.
+  std::size_t snapshot_chunk_bytes = std::size_t{1} << 20;
+  /// Snapshot chunks a leader may have in flight to one follower. The memory a
+  /// transfer costs (in messages in flight) is bounded by this many chunks.
+  std::size_t snapshot_chunks_inflight_max = 4;
+
   /// Ok, or kInvalidConfig with a message naming the offending field.
   [[nodiscard]] Status validate() const;
 };

@@ -95,8 +95,24 @@ struct MembershipChanged {
   friend bool operator==(const MembershipChanged&, const MembershipChanged&) = default;
 };
 
+/// A step in the life of a snapshot (thesis §5).
+struct SnapshotChanged {
+  enum class Phase : std::uint8_t {
+    kTaken,      ///< The application saved one here; the log behind it was compacted.
+    kSending,    ///< The leader began sending its snapshot to `peer` (a follower too far behind).
+    kSent,       ///< `peer` confirmed it holds the state up to `index`.
+    kInstalled,  ///< This follower installed the snapshot `peer` (its leader) sent.
+  };
+  Phase phase = Phase::kTaken;
+  NodeId peer;
+  Index index;
+  Term term;
+  friend bool operator==(const SnapshotChanged&, const SnapshotChanged&) = default;
+};
+[[nodiscard]] std::string_view to_string(SnapshotChanged::Phase phase) noexcept;
+
 using EventBody = std::variant<RoleChanged, TermChanged, VoteCast, LeaderChanged, CommitAdvanced,
-                               TransferChanged, MembershipChanged>;
+                               TransferChanged, MembershipChanged, SnapshotChanged>;
 
 struct Event {
   Time time;  ///< The node's time (the last tick) when it happened.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "raft/entry.h"
+#include "raft/snapshot.h"
 #include "raft/types.h"
 
 namespace raft {
@@ -106,9 +107,40 @@ struct ReadIndexReply {
   friend bool operator==(const ReadIndexReply&, const ReadIndexReply&) = default;
 };
 
-/// The body of a message. Snapshot messages join this list when snapshots land.
+/// InstallSnapshot (Raft §7, thesis §5.1 Figure 5.3): one chunk of the
+/// leader's snapshot, for a follower that needs entries the leader discarded.
+/// Chunks go in order from offset 0; `done` marks the last one.
+struct InstallSnapshot {
+  SnapshotMeta meta;
+  std::uint64_t offset = 0;
+  Payload data;
+  bool done = false;
+  /// The whole snapshot's size, for progress reports and sanity checks.
+  std::uint64_t total_bytes = 0;
+  friend bool operator==(const InstallSnapshot&, const InstallSnapshot&) = default;
+};
+
+/// A follower's answer to one InstallSnapshot chunk.
+struct InstallSnapshotReply {
+  /// The snapshot the answered chunk belongs to.
+  Index snapshot_index;
+  /// Where the follower wants the next chunk: past the answered chunk when it
+  /// was written, else the offset it is waiting for (0 asks for a restart).
+  std::uint64_t next_offset = 0;
+  /// The follower's state now covers snapshot_index: it installed the
+  /// snapshot, or already held the entries (its log matches there).
+  bool done = false;
+  /// The chunk was not at the offset the follower waited for (lost or
+  /// reordered chunk): the leader should resend from next_offset.
+  bool rejected = false;
+  friend bool operator==(const InstallSnapshotReply&, const InstallSnapshotReply&) = default;
+};
+
+/// The body of a message. New kinds are appended, so that the indexes (used in
+/// traces) of the older ones never change.
 using MessageBody = std::variant<VoteRequest, VoteReply, AppendRequest, AppendReply, Heartbeat,
-                                 HeartbeatReply, TimeoutNow, ReadIndexRequest, ReadIndexReply>;
+                                 HeartbeatReply, TimeoutNow, ReadIndexRequest, ReadIndexReply,
+                                 InstallSnapshot, InstallSnapshotReply>;
 
 /// One message from one server to another. Every Raft RPC carries the sender's
 /// term (§5.1): a newer term makes the receiver step down.

@@ -36,6 +36,16 @@ struct NodeMetrics {
   std::uint64_t reads_failed = 0;
   /// Heartbeat rounds a leader sent early because reads were waiting.
   std::uint64_t read_heartbeat_rounds = 0;
+  // Snapshots and log compaction (thesis §5).
+  std::uint64_t snapshots_taken = 0;             ///< Snapshots the application handed in.
+  std::uint64_t entries_compacted = 0;           ///< Log entries discarded behind snapshots.
+  std::uint64_t snapshot_transfers_started = 0;  ///< Leader: transfers begun (or restarted).
+  std::uint64_t snapshots_sent = 0;              ///< Leader: transfers the follower confirmed.
+  std::uint64_t snapshot_chunks_sent = 0;        ///< Leader: InstallSnapshot messages, resends too.
+  std::uint64_t snapshot_bytes_sent = 0;         ///< Leader: snapshot data in those messages.
+  std::uint64_t snapshot_chunks_resent = 0;      ///< Leader: chunks sent again (loss, timeout).
+  std::uint64_t snapshot_chunks_received = 0;    ///< Follower: chunks written to storage.
+  std::uint64_t snapshots_installed = 0;         ///< Follower: snapshots installed from a leader.
 
   friend bool operator==(const NodeMetrics&, const NodeMetrics&) = default;
 };

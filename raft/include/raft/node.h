@@ -15,6 +15,7 @@
 #include "raft/message.h"
 #include "raft/metrics.h"
 #include "raft/ready.h"
+#include "raft/snapshot.h"
 #include "raft/status.h"
 #include "raft/types.h"
 
@@ -34,6 +35,7 @@ struct PeerProgress {
   /// Committed entries the peer is not known to hold: the leader's commit
   /// index minus match (0 when caught up).
   std::uint64_t commit_lag = 0;
+  bool sending_snapshot = false;  ///< Gets the snapshot (thesis §5.1), not appends.
 };
 
 /// One Raft server's protocol state. Not thread-safe and does no I/O: it reads
@@ -125,6 +127,19 @@ class Node {
   /// keep them unique among the reads in flight. Errors (returned at once):
   /// kNotLeader when no leader is known, or the node's storage error.
   Status read_index(std::uint64_t request_id);
+  /// The metadata to store with a snapshot of the state machine taken at
+  /// `index` (thesis §5.1): index, term and configuration there. Errors
+  /// (kInvalidArgument): index 0, past the applied index, older than the
+  /// current snapshot, or while a snapshot from the leader is being installed.
+  [[nodiscard]] Result<SnapshotMeta> snapshot_meta(Index index) const;
+  /// The application stored a snapshot of its state at `index` (applied) with
+  /// snapshot_meta(index), so that the LogReader now reports it. The log
+  /// behind it is discarded, but for Config::snapshot_trailing_entries
+  /// entries: the next Ready's compact_to says up to where. Followers that
+  /// need discarded entries get the snapshot (InstallSnapshot). Errors
+  /// (kInvalidArgument) as snapshot_meta(), and when storage does not hold
+  /// that snapshot.
+  Status snapshot_taken(Index index);
 
   /// The transport lost the connection to `peer` (reset or refused). When that
   /// peer is our leader, stop trusting its lease and campaign soon

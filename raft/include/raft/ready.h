@@ -9,6 +9,7 @@
 #include "raft/events.h"
 #include "raft/log_reader.h"
 #include "raft/message.h"
+#include "raft/snapshot.h"
 #include "raft/status.h"
 
 namespace raft {
@@ -31,13 +32,28 @@ struct ReadState {
 /// Everything a node wants done, as one batch. Handle it in this order
 /// (etcd/raft's contract, ScyllaDB's order):
 ///
-///  1. Persist: write `hard_state` if set and append `entries`. If the first
-///     entry's index is at or below the stored last index, first discard the
-///     stored entries from that index on (a follower's conflicting suffix,
-///     Raft §5.3). Make both durable (fsync) when `must_sync` is true.
+///  1. Persist, in this order:
+///     a. Write each of `snapshot_chunks` at its offset of the pending
+///        snapshot it names (a chunk at offset 0 starts a new pending
+///        snapshot, replacing any other). Only this chunk is in memory.
+///     b. If `snapshot_to_install` is set (a follower, thesis §5.1 Figure 5.3):
+///        make the pending snapshot, which now holds all of that snapshot's
+///        bytes, the current one with that metadata; discard the whole log
+///        (the log now starts after snapshot.index, and term(snapshot.index)
+///        is snapshot.term); reset the state machine from the snapshot. Such a
+///        Ready carries no `committed` entries.
+///     c. Write `hard_state` if set and append `entries`. If the first
+///        entry's index is at or below the stored last index, first discard the
+///        stored entries from that index on (a follower's conflicting suffix,
+///        Raft §5.3).
+///     d. If `compact_to` is non-zero, discard the stored entries up to and
+///        including it (they are behind the snapshot the application stored
+///        before calling Node::snapshot_taken; keep the term of compact_to).
+///     Make all this durable (fsync) when `must_sync` is true.
 ///  2. Send `messages`. They may also be sent before or during step 1.
 ///  3. Send `messages_after_persist` — only once step 1 is durable: they
-///     promise a vote or an append that a crash must not take back (§5.2).
+///     promise a vote, an append or an installed snapshot that a crash must
+///     not take back (§5.2).
 ///  4. Apply `committed` to the state machine, in order.
 ///  5. For each of `reads` in order: fail it if its status is not ok; else
 ///     serve it once the state machine has applied up to its index (now, if
@@ -54,13 +70,20 @@ struct Ready {
   std::vector<Event> events;
   /// Confirmed (or failed) reads, in the order they were confirmed.
   std::vector<ReadState> reads;
+  /// Snapshot data received from the leader, to write before anything else.
+  std::vector<SnapshotChunk> snapshot_chunks;
+  /// The snapshot received completely: install it (step 1b).
+  std::optional<SnapshotMeta> snapshot_to_install;
+  /// Discard stored entries up to and including this index (0: none).
+  Index compact_to;
   /// True when `hard_state` (term or vote) or `entries` must reach stable
   /// storage before step 3. A change to the commit index alone needs no sync.
   bool must_sync = false;
 
   [[nodiscard]] bool empty() const noexcept {
     return !hard_state && entries.empty() && messages.empty() && messages_after_persist.empty() &&
-           committed.empty() && events.empty() && reads.empty();
+           committed.empty() && events.empty() && reads.empty() && snapshot_chunks.empty() &&
+           !snapshot_to_install && compact_to == Index{};
   }
 };
 

@@ -55,9 +55,8 @@ struct KvApplied {
 /// without leases or ReadIndex (which a later issue adds). Writes may go
 /// through the session table, which applies each at most once.
 ///
-/// Snapshots (when they land): the store's snapshot must hold the session
-/// table too (sessions().encode(), restored with SessionTable::decode), or a
-/// replica restored from it would apply a retry again.
+/// Its snapshot holds the session table too, or a replica restored from it
+/// would apply a retry again.
 class KvStore {
  public:
   explicit KvStore(SessionConfig sessions = {}) : sessions_(sessions) {}
@@ -76,6 +75,14 @@ class KvStore {
     size_bytes_ = 0;
     sessions_ = SessionTable{sessions_.config()};
   }
+  /// The whole map and the session table, serialized (thesis §5.1: the snapshot of the state
+  /// machine). Deterministic: the same map gives the same bytes.
+  [[nodiscard]] Payload snapshot() const;
+  /// Replaces the map with a snapshot's. False (and the map cleared) when the
+  /// bytes are not a snapshot.
+  bool restore(const Payload& snapshot);
+  /// A hash of the map, to compare states across nodes.
+  [[nodiscard]] std::uint64_t state_hash() const;
 
  private:
   std::map<std::string, std::string> data_;

@@ -44,6 +44,8 @@ struct RunResult {
   std::uint64_t retries_deduplicated = 0;
   LinearizabilityResult linearizability;
   bool linearizability_checked = false;
+  /// Every node running at the end had applied the same index.
+  bool converged = false;
   std::vector<std::string> failed_expectations;
   std::vector<TraceEvent> events;  ///< The trace, when kept.
   std::vector<TraceEvent> recent;  ///< The last events before the run stopped.

@@ -46,6 +46,14 @@ struct ClusterSpec {
   std::uint64_t message_bytes_max = 1U << 20;
   ReadPath read_mode = ReadPath::kLog;  ///< The default keeps the bundled traces unchanged.
   Duration clock_drift_max = 100ms;     ///< raft::Config::clock_drift_max (lease only).
+  /// Snapshots (thesis §5.1): each node snapshots its key-value state every
+  /// this many applied entries (0: never) and the log behind is compacted,
+  /// but for `snapshot_trailing` entries.
+  std::uint64_t snapshot_every = 0;
+  std::uint64_t snapshot_trailing = 1024;
+  /// InstallSnapshot chunk size and how many chunks may be in flight.
+  std::uint64_t snapshot_chunk_bytes = 1U << 20;
+  std::uint64_t snapshot_chunks_inflight = 4;
 };
 
 /// One direction of a link, or the default for all of them.
@@ -192,6 +200,10 @@ struct ExpectSpec {
   std::optional<std::uint64_t> reads_ok_max;
   /// When set, reads_ok_max counts only this client group's reads (by name).
   std::string reads_client;
+  /// At least this many snapshots installed from a leader (summed over nodes).
+  std::optional<std::uint64_t> snapshots_installed_min;
+  /// At the end every running node applied the same index as the others.
+  bool converged = false;
   std::uint64_t violations = 0;  ///< Safety violations allowed (always 0 in practice).
   /// Logical writes some replica applied more than once (a retry applied
   /// again). Writes through a session that apply twice are a violation anyway.

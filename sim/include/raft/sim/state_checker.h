@@ -61,6 +61,12 @@ class StateChecker {
                          bool through_session);
   /// A node's hard state reached its disk (the fsync completed).
   void on_durable(Time now, NodeId node, const HardState& state);
+  /// A node's state machine holds `state_hash` at `index`: it took a snapshot
+  /// there, installed one, or restarted from one. State Machine Safety
+  /// (§5.4.3) across snapshots: every node's state at one index is the same,
+  /// so a follower that installs a snapshot ends where applying the entries
+  /// would have taken it.
+  void on_state(Time now, NodeId node, Index index, std::uint64_t state_hash, const char* how);
   /// A node restarted from `durable` (what its disk kept): what it did but
   /// never persisted before the crash is forgotten, as the node forgot it.
   void on_restart(NodeId node, const HardState& durable);
@@ -105,7 +111,8 @@ class StateChecker {
   };
   // Never iterated, so its order cannot leak into a trace.
   std::unordered_map<EntryKey, EntryFacts, EntryKeyHash> entries_;
-  std::vector<PerNode> nodes_;  // By node id - 1.
+  std::vector<PerNode> nodes_;             // By node id - 1.
+  std::map<Index, std::uint64_t> states_;  // State hash at an index, from the first to report it.
   std::vector<Violation> violations_;
   std::set<std::pair<std::uint32_t, std::uint64_t>> duplicated_;
 };
