@@ -141,15 +141,16 @@ std::string describe_mix(const Scenario& scenario) {
   const char* reads = scenario.cluster.read_mode == ReadPath::kLease       ? ", lease reads"
                       : scenario.cluster.read_mode == ReadPath::kReadIndex ? ", ReadIndex reads"
                                                                            : "";
-  const std::string spares =
+  std::string extras =
       scenario.cluster.spares > 0 ? fmt::format(", {} spares", scenario.cluster.spares) : "";
+  if (!scenario.clients.empty() && scenario.clients.front().sessions) extras += ", sessions";
   return fmt::format("loss {:.0f}%, dup {:.0f}%, latency {}, {} faults ({}){}{}{}{}{}",
                      scenario.network.defaults.loss * 100,
                      scenario.network.defaults.duplicate * 100,
                      scenario.network.defaults.latency.to_string(), scenario.faults.size(), kinds,
                      scenario.cluster.pre_vote ? "" : ", no pre-vote",
                      scenario.cluster.check_quorum ? "" : ", no check-quorum",
-                     scenario.cluster.fast_failover ? "" : ", no fast failover", reads, spares);
+                     scenario.cluster.fast_failover ? "" : ", no fast failover", reads, extras);
 }
 
 }  // namespace
@@ -193,6 +194,10 @@ Scenario swarm_scenario(std::uint64_t seed, const SwarmOptions& options) {
   clients.keys = 3;
   clients.retry.policy = RetrySpec::Policy::kFixed;
   clients.retry.base = 100ms;
+  // Half the seeds write through client sessions (thesis §6.3); the state
+  // checker then fails any write a replica executes twice. Own generator too.
+  Prng session_prng{seed ^ 0x5e55104e5e55104eULL};
+  clients.sessions = session_prng.chance(0.5);
   scenario.clients.push_back(clients);
 
   // Each seed enables its own subset of fault kinds (swarm testing).

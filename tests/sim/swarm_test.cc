@@ -125,6 +125,27 @@ TEST(Swarm, SeedsChangeTheirMembership) {
   EXPECT_GT(joint, 0U) << "replacements go through joint configurations";
 }
 
+// Client sessions join the mix (thesis §6.3): on seeds that use them, faults
+// make clients retry, the session tables answer retries from saved replies,
+// and no replica executes a write twice (the seeds above would fail if one did).
+TEST(Swarm, SeedsWriteThroughClientSessions) {
+  SwarmOptions options;
+  std::uint64_t seeds_with_sessions = 0;
+  std::uint64_t deduplicated = 0;
+  for (std::uint64_t seed = 1; seed <= 30; ++seed) {
+    const Scenario scenario = swarm_scenario(seed, options);
+    if (!scenario.clients.front().sessions) continue;
+    ++seeds_with_sessions;
+    RunOptions run;
+    run.keep_events = false;
+    const RunResult result = run_scenario(scenario, run);
+    EXPECT_EQ(result.duplicate_writes, 0U) << "seed " << seed;
+    deduplicated += result.retries_deduplicated;
+  }
+  EXPECT_GE(seeds_with_sessions, 5U);
+  EXPECT_GT(deduplicated, 0U) << "some retry was answered from a saved reply";
+}
+
 // A host that answers reads from local state without read_index is caught.
 TEST(Swarm, LocalReadMutantIsCaught) {
   SwarmOptions options;
