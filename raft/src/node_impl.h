@@ -108,9 +108,9 @@ class NodeImpl {
 
   // ---- node_membership.cc ----
   void restore_membership();
-  // Records the kConfig entries among `entries` (about to be appended after
-  // `prev`) and forgets recorded ones that the append truncates.
-  void track_config_entries(Index prev, const std::vector<Entry>& entries);
+  // Records the kConfig entries among `entries` (about to be appended) and
+  // forgets recorded ones that the append truncates.
+  void track_config_entries(const std::vector<Entry>& entries);
   // Advances the commit index; adopts the memberships committed with it.
   void commit_to(Index index);
   void adopt_membership(Index index, Membership membership);

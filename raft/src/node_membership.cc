@@ -116,15 +116,20 @@ void NodeImpl::adopt_snapshot_membership(const SnapshotMeta& meta) {
   adopt_membership(meta.index, meta.membership);
 }
 
-void NodeImpl::track_config_entries(Index prev, const std::vector<Entry>& entries) {
-  // Entries past `prev` that disagree with the new ones are about to be
-  // truncated (§5.3); so are the configurations they carried.
-  if (!entries.empty()) {
-    std::erase_if(pending_configs_, [&](const PendingConfig& pending) {
-      if (pending.index <= prev) return false;
-      const auto offset = Index::distance(entries.front().index, pending.index);
-      return offset >= entries.size() || entries[offset].term != pending.term;
-    });
+void NodeImpl::track_config_entries(const std::vector<Entry>& entries) {
+  // §5.3: "If an existing entry conflicts with a new one (same index but
+  // different terms), delete the existing entry and all that follow it" —
+  // and with them the configurations they carried. Without a conflict
+  // nothing is truncated (a duplicate or reordered append), so nothing is
+  // forgotten either.
+  for (const Entry& entry : entries) {
+    if (entry.index > log_.last_index()) break;
+    const Result<Term> existing = log_.term(entry.index);
+    if (existing.ok() && *existing != entry.term) {
+      std::erase_if(pending_configs_,
+                    [&](const PendingConfig& pending) { return pending.index >= entry.index; });
+      break;
+    }
   }
   for (const Entry& entry : entries) {
     if (entry.type != EntryType::kConfig || entry.index <= log_.committed()) continue;

@@ -59,7 +59,7 @@ void NodeImpl::handle_append_request(const Message& message, AppendRequest&& req
     return;
   }
   const Index leader_commit = request.leader_commit;
-  track_config_entries(request.prev_log_index, request.entries);
+  track_config_entries(request.entries);
   const Index last_new = log_.append_after(request.prev_log_index, std::move(request.entries));
   // §5.3: "If leaderCommit > commitIndex, set commitIndex =
   // min(leaderCommit, index of last new entry)" — only what this request

@@ -193,6 +193,7 @@ void ClusterState::handle_ready(Host& h) {
   while (!h.in_flight && node.has_ready()) {
     Ready ready = node.ready();
     for (const Event& event : ready.events) on_node_event(h, event);
+    if (options.check_safety && !ready.events.empty()) checker.check_membership(now, *h.node);
     if (!ready.entries.empty() && options.check_safety) {
       const Index before = ready.entries.front().index.prev();
       // Entries right after a snapshot being installed follow its last entry.

@@ -91,6 +91,28 @@ void StateChecker::on_event(Time now, const Node& node_state, const Event& event
     }
     check_commit(now, node_state, event.term, std::max(commit->from, state.commit), commit->to);
     state.commit = std::max(state.commit, commit->to);
+  } else if (const auto* change = std::get_if<MembershipChanged>(&event.body)) {
+    // Thesis §4: a configuration is a log entry like any other, so every
+    // node that commits an index sees the same one there.
+    auto [it, inserted] = memberships_.try_emplace(change->index, change->membership);
+    if (!inserted && it->second != change->membership) {
+      fail(now, node, "Membership Agreement",
+           fmt::format("membership at {} is {} here, {} elsewhere", change->index,
+                       describe(change->membership), describe(it->second)));
+    }
+  }
+}
+
+void StateChecker::check_membership(Time now, const Node& node) {
+  // A node that committed past a membership must be using it (or a later one).
+  auto it = memberships_.upper_bound(node.commit_index());
+  if (it == memberships_.begin()) return;
+  --it;
+  if (node.membership() != it->second) {
+    fail(now, node.id(), "Membership Agreement",
+         fmt::format("committed through {} but uses {}, not the membership of index {} ({})",
+                     node.commit_index(), describe(node.membership()), it->first,
+                     describe(it->second)));
   }
 }
 

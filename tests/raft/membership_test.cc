@@ -433,6 +433,22 @@ TEST(MembershipRestart, RestoresTheCommittedMembershipFromTheLog) {
   EXPECT_EQ(pending->commit_index(), Index{3});
 }
 
+// §5.3 truncates only on a conflict: a duplicate of an earlier append (the
+// network may deliver one late) must not make a follower forget the
+// configuration entry after it, or it would never adopt it on commit.
+TEST(MembershipRestart, ADuplicateAppendKeepsAPendingConfiguration) {
+  const Membership bigger = simple({1, 2, 3, 4});
+  Peer follower(config_for(2, 3));
+  const Entry config{Term{1}, Index{3}, EntryType::kConfig, encode_membership(bigger)};
+  follower.receive(append_request(1, 2, 1, 0, 0, 0, {entry(1, 1), entry(1, 2), config}));
+  ASSERT_EQ(follower->last_index(), Index{3});
+  follower.receive(append_request(1, 2, 1, 0, 0, 0, {entry(1, 1)}));  // Late duplicate.
+  EXPECT_EQ(follower->last_index(), Index{3}) << "nothing conflicted, nothing was truncated";
+  follower.receive(heartbeat(1, 2, 1, 3));
+  EXPECT_EQ(follower->commit_index(), Index{3});
+  EXPECT_EQ(follower->membership(), bigger);
+}
+
 TEST(MembershipRestart, CorruptConfigEntryStopsTheNode) {
   std::vector<Entry> log = log_of({1});
   log.push_back(Entry{Term{1}, Index{2}, EntryType::kConfig, Payload{std::string_view{"junk"}}});

@@ -48,6 +48,10 @@ class StateChecker {
  public:
   /// Entries a node persists (Ready::entries); `first_prev_term` is the term
   /// of the entry just before the first of them in that node's log.
+  /// Membership Agreement (thesis §4): a node that committed past a
+  /// membership uses it. Call once a Ready's events are all seen (a commit
+  /// and the membership it brings in come in the same Ready).
+  void check_membership(Time now, const Node& node);
   void on_persist(Time now, NodeId node, Term first_prev_term, const std::vector<Entry>& entries);
   /// A node's event; `node_state` is the node after it.
   void on_event(Time now, const Node& node_state, const Event& event);
@@ -95,6 +99,8 @@ class StateChecker {
   PerNode& per_node(NodeId node);
 
   std::map<Term, NodeId> leaders_;
+  // The membership that took effect at each index, as the first node to adopt it saw it.
+  std::map<Index, Membership> memberships_;
   std::vector<Term> committed_terms_;  // committed_terms_[i - 1]: term of committed entry i.
   // committed_in_[i - 1]: the term in which entry i was first committed (the
   // term of the node that first reported it committed).
