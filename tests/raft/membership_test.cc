@@ -153,8 +153,8 @@ TEST(MembershipEncoding, RoundTripsAndRejectsMalformedBytes) {
   ASSERT_TRUE(decoded.ok()) << decoded.status().to_string();
   EXPECT_EQ(*decoded, joint);
 
-  const auto bytes = encode_membership(joint).bytes();
-  const std::vector<std::byte> whole(bytes.begin(), bytes.end());
+  const Payload encoded = encode_membership(joint);  // Kept alive: bytes() is a view.
+  const std::vector<std::byte> whole(encoded.bytes().begin(), encoded.bytes().end());
   for (std::size_t cut = 0; cut < whole.size(); ++cut) {
     const Result<Membership> truncated =
         decode_membership(Payload{std::span<const std::byte>{whole.data(), cut}});
