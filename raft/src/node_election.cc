@@ -10,9 +10,10 @@
 namespace raft::detail {
 
 void NodeImpl::reset_election_timer() {
-  if (!is_voter(config_.id)) {
+  if (!is_voter(config_.id) || !may_lead()) {
     // Learners, removed servers and nodes still joining never campaign
-    // (thesis §4.2.1): only a voter's timeout starts an election.
+    // (thesis §4.2.1): only a voter's timeout starts an election. Neither does
+    // a priority-0 voter: it votes and replicates but never leads.
     election_deadline_ = kTimeNever;
     campaign_reason_ = RoleChangeReason::kElectionTimeout;
     return;
@@ -46,6 +47,11 @@ void NodeImpl::set_term(Term term) {
 void NodeImpl::set_leader(NodeId leader) {
   if (leader == leader_) return;
   leader_ = leader;
+  if (leader.valid() && leader == handover_target_) {
+    // A priority handover of ours succeeded: the next one need not wait long.
+    handover_attempts_ = 0;
+    handover_target_ = NodeId::none();
+  }
   // Reads forwarded to the old leader may never be answered.
   if (!forwarded_reads_.empty()) fail_forwarded_reads();
   emit(LeaderChanged{leader});
@@ -120,7 +126,8 @@ void NodeImpl::become_candidate(RoleChangeReason reason) {
 void NodeImpl::request_votes(bool pre_vote) {
   std::ranges::fill(ballots_, Ballot::kNone);
   const Term term = pre_vote ? term_.next() : term_;
-  const VoteRequest request{log_.last_index(), log_.last_term(), pre_vote, transfer_campaign_};
+  const VoteRequest request{log_.last_index(), log_.last_term(), pre_vote, transfer_campaign_,
+                            config_.priority};
   for (const NodeId voter : ballot_voters_) {
     if (voter == config_.id) continue;
     // Requests go out at once, in parallel with persisting our own vote
@@ -146,6 +153,7 @@ void NodeImpl::count_own_vote() {
 void NodeImpl::become_leader() {
   RAFT_ASSERT(role_ == Role::kCandidate);
   RAFT_ASSERT(vote_ == config_.id);
+  RAFT_ASSERT_MSG(may_lead(), "a priority-0 node never campaigns");
   set_role(Role::kLeader, RoleChangeReason::kElectionWon);
   set_leader(config_.id);
   election_deadline_ = kTimeNever;
@@ -190,6 +198,20 @@ void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& re
   // §5.4.1: only vote for a candidate whose log is at least as up to date.
   if (!log_.is_up_to_date(request.last_log_index, request.last_log_term)) {
     reply_vote(message, pre_vote, VoteDenial::kLogBehind, refusal_term);
+    return;
+  }
+  // Election priority (raft-rs `priority`, NuRaft's priority election): of two
+  // candidates with equally up-to-date logs, the higher priority should lead,
+  // so a voter refuses one whose log is exactly as up to date as its own and
+  // whose priority is lower. Liveness: among the most up-to-date reachable
+  // voters, the one with the highest priority (> 0) is refused by nobody, so
+  // it wins once its own timer fires; a lower one may still win with the votes
+  // of lower or less up-to-date voters. A transfer campaign is exempt: the
+  // leader chose the target (thesis §3.10), and a lower-priority leader hands
+  // over again by itself.
+  if (!request.leadership_transfer && request.priority < config_.priority &&
+      request.last_log_term == log_.last_term() && request.last_log_index == log_.last_index()) {
+    reply_vote(message, pre_vote, VoteDenial::kLowerPriority, refusal_term);
     return;
   }
   if (!pre_vote) {
