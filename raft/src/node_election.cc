@@ -212,6 +212,9 @@ void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& re
   if (!request.leadership_transfer && request.priority < config_.priority &&
       request.last_log_term == log_.last_term() && request.last_log_index == log_.last_index()) {
     reply_vote(message, pre_vote, VoteDenial::kLowerPriority, refusal_term);
+    // Only for an election starting from our own term: a pre-vote for a
+    // term we already reached comes while a real election is under way.
+    if (pre_vote && message.term == term_.next()) campaign_outranking();
     return;
   }
   if (!pre_vote) {
@@ -222,16 +225,33 @@ void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& re
     reset_election_timer();
   }
   reply_vote(message, pre_vote, VoteDenial::kNone, message.term);
-  if (pre_vote && role_ == Role::kPreCandidate && message.from < config_.id) {
+  if (pre_vote && role_ == Role::kPreCandidate &&
+      (request.priority > config_.priority || message.from < config_.id)) {
     // Two pre-candidates at once (typically followers that saw the leader's
     // connection reset together) would both win their pre-votes and split
     // the real vote, costing a whole election timeout. A deterministic
-    // tie-break avoids it: the higher id gives way. Pre-votes promise
-    // nothing, so this affects liveness only, never safety.
+    // tie-break avoids it: the higher priority goes on, and between equals
+    // the higher id gives way. Pre-votes promise nothing, so this affects
+    // liveness only, never safety.
     const Time deadline = election_deadline_;
     become_follower(term_, NodeId::none(), RoleChangeReason::kYielded);
     election_deadline_ = deadline;
   }
+}
+
+void NodeImpl::campaign_outranking() {
+  // We just refused the pre-vote of a candidate with a log like ours and a
+  // lower priority: an election is starting (the candidate heard no leader,
+  // and we are in no leader's lease, or the term rules would have refused it
+  // first), and we are the one voters prefer. Waiting for our own timeout
+  // would let the lower candidate win with the others' votes and hand over
+  // later (two leader changes), so start our own pre-vote now; if both are
+  // pre-candidates, the lower gives way (handle_vote_request). Not on a real
+  // vote: that candidate already won its pre-vote, and a late campaign of
+  // ours could only depose it once it wins (its term bump), so the priority
+  // handover takes over from there.
+  if (role_ != Role::kFollower || !may_lead() || !is_voter(config_.id)) return;
+  start_campaign(RoleChangeReason::kOutranked);
 }
 
 void NodeImpl::reply_vote(const Message& request, bool pre_vote, VoteDenial denial,

@@ -93,6 +93,8 @@ class NodeImpl {
   [[nodiscard]] bool in_leader_lease() const noexcept;
   void request_votes(bool pre_vote);
   void handle_vote_request(const Message& message, const VoteRequest& request);
+  // Election priority: having refused a lower candidate, campaign promptly.
+  void campaign_outranking();
   void reply_vote(const Message& request, bool pre_vote, VoteDenial denial, Term reply_term);
   void handle_vote_reply(const Message& message, const VoteReply& reply);
   void tally_votes();

@@ -22,6 +22,8 @@
 //     message_bytes_max: 1048576
 //     read_mode: read_index             # log | read_index | lease (lease: check_quorum on,
 //     clock_drift_max: 100ms            #   fast_failover off; drift below the min timeout)
+//     priorities: {1: 0, 2: 5}          # election priority by node id (default 1);
+//                                       #   0 = votes and replicates, never leads
 //   network:
 //     latency: 2ms                      # a distribution, see below
 //     loss: 0.01                        # probabilities are numbers in [0, 1]
@@ -619,6 +621,7 @@ class Reader {
 
   void scenario(const Field& field, Scenario& out);
   void cluster(const Field& field, ClusterSpec& out);
+  void priorities(const Field& field, std::map<NodeId, std::uint32_t>& out);
   void network(const Field& field, NetworkSpec& out);
   void disk(const Field& field, DiskSpec& out);
   void standby(const Field& field, StandbySpec& out);
@@ -765,10 +768,9 @@ void Reader::scenario(const Field& field, Scenario& out) {
 
 void Reader::cluster(const Field& field, ClusterSpec& out) {
   const Mapping map(*this, field,
-                    {"size", "spares", "heartbeat", "election_timeout", "pre_vote",
-                     "check_quorum", "fast_failover", "fast_failover_delay_max",
-                     "inflight_messages_max", "message_bytes_max", "read_mode",
-                     "clock_drift_max"});
+                    {"size", "spares", "heartbeat", "election_timeout", "pre_vote", "check_quorum",
+                     "fast_failover", "fast_failover_delay_max", "inflight_messages_max",
+                     "message_bytes_max", "read_mode", "clock_drift_max", "priorities"});
   if (const Field* value = map.find("size")) out.size = u32(*value);
   if (const Field* value = map.find("spares")) out.spares = u32(*value);
   if (const Field* value = map.find("heartbeat")) out.heartbeat_interval = duration(*value);
@@ -792,6 +794,27 @@ void Reader::cluster(const Field& field, ClusterSpec& out) {
                                               {"lease", ReadPath::kLease}});
   }
   if (const Field* value = map.find("clock_drift_max")) out.clock_drift_max = duration(*value);
+  if (const Field* value = map.find("priorities")) priorities(*value, out.priorities);
+}
+
+void Reader::priorities(const Field& field, std::map<NodeId, std::uint32_t>& out) {
+  constexpr std::string_view kExpected = "a mapping of node id to priority, e.g. {1: 0, 2: 5}";
+  if (!field.node.IsDefined() || field.node.IsNull()) return;
+  if (!field.node.IsMap()) {
+    fail(field, fmt::format("expected {}, got {}", kExpected, describe_node(field.node)));
+  }
+  // Merged onto `out`, so that --set cluster.priorities.2=5 changes one node.
+  std::map<NodeId, std::uint32_t> given;
+  for (auto it = field.node.begin(); it != field.node.end(); ++it) {
+    const Field key{it->first, field.path, key_line(field, it->first)};
+    if (!it->first.IsScalar()) fail(key, fmt::format("expected {}", kExpected));
+    const NodeId id = node_id(key);
+    const Field value = entry(field, fmt::format("{}", id.value()), it->first, it->second);
+    if (!given.emplace(id, u32(value)).second) {
+      fail(value, fmt::format("node {} is given twice", id.value()));
+    }
+  }
+  for (const auto& [id, priority] : given) out[id] = priority;
 }
 
 void Reader::network(const Field& field, NetworkSpec& out) {
@@ -1186,8 +1209,7 @@ void Reader::expect(const Field& field, ExpectSpec& out) {
   const Mapping map(
       *this, field,
       {"rto_ms_max", "failed_requests_max", "violations", "linearizable", "detection_ms_max",
-       "election_ms_max", "elections_max", "duplicate_writes_max", "reads_ok_max",
-       "reads_client"});
+       "election_ms_max", "elections_max", "duplicate_writes_max", "reads_ok_max", "reads_client"});
   // Optional bounds: `null` (useful in an override) removes the bound.
   const auto bound = [&](std::string_view key, std::optional<double>& target) {
     if (const Field* value = map.find(key)) {
@@ -1352,6 +1374,21 @@ Problem check_cluster(const ClusterSpec& cluster) {
                                format_duration(cluster.clock_drift_max),
                                format_duration(cluster.election_timeout_min)));
     }
+  }
+  bool any_may_lead = false;
+  for (std::uint32_t id = 1; id <= cluster.size; ++id) {
+    any_may_lead = any_may_lead || cluster.priority_of(NodeId{id}) > 0;
+  }
+  for (const auto& [id, priority] : cluster.priorities) {
+    if (auto problem =
+            check_node(id, cluster.hosts(), fmt::format("cluster.priorities.{}", id.value()))) {
+      return problem;
+    }
+  }
+  if (!any_may_lead) {
+    return issue("cluster.priorities",
+                 fmt::format("every one of nodes 1 to {} has priority 0: no node could ever lead",
+                             cluster.size));
   }
   if (cluster.inflight_messages_max == 0) {
     return issue("cluster.inflight_messages_max", "0: no message could ever be sent");

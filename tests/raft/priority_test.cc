@@ -163,16 +163,30 @@ TEST(PriorityElection, MoreUpToDateLowerPriorityCandidateStillWins) {
 }
 
 // Liveness with the highest-priority node down: priorities 3, 2, 1 and node 3 gone. Node 1 is
-// refused by node 2, but node 2 wins with node 1's vote (2 > 1).
+// refused by node 2, but node 2 wins with node 1's vote (2 > 1): without pre-vote once its own
+// timer fires; with pre-vote at once, since refusing node 1's pre-vote tells it an election is
+// starting in which it is preferred.
 TEST(PriorityElection, SecondHighestWinsWhenTheHighestIsDown) {
-  Net net = with_priorities(3, {{1, 1}, {2, 2}, {3, 3}}, [](Config& c) { c.pre_vote = true; });
-  net.isolate(3);
-  ASSERT_TRUE(net[1]->campaign().ok());
-  net.send(net[1].drain());
-  net.stabilize();
-  EXPECT_TRUE(net.leaders().empty());
-  run_for(net, 5s);
-  EXPECT_EQ(net.leaders(), (std::vector<std::uint64_t>{2}));
+  for (const bool pre_vote : {false, true}) {
+    SCOPED_TRACE(pre_vote ? "pre-vote" : "no pre-vote");
+    Net net =
+        with_priorities(3, {{1, 1}, {2, 2}, {3, 3}}, [&](Config& c) { c.pre_vote = pre_vote; });
+    net.isolate(3);
+    ASSERT_TRUE(net[1]->campaign().ok());
+    net.send(net[1].drain());
+    net.stabilize();
+    if (pre_vote) {
+      EXPECT_EQ(net.leaders(), (std::vector<std::uint64_t>{2}));
+      const std::vector<RoleChanged> roles = events_of<RoleChanged>(net[2].history());
+      ASSERT_FALSE(roles.empty());
+      EXPECT_EQ(roles.front().reason, RoleChangeReason::kOutranked);
+    } else {
+      EXPECT_TRUE(net.leaders().empty());
+    }
+    run_for(net, 5s);
+    EXPECT_EQ(net.leaders(), (std::vector<std::uint64_t>{2}));
+    EXPECT_EQ(net[1]->metrics().elections_won, 0U);
+  }
 }
 
 // Liveness over random priorities, timers and failed nodes: a five-node cluster keeps a

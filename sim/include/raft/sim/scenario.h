@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -46,6 +47,13 @@ struct ClusterSpec {
   std::uint64_t message_bytes_max = 1U << 20;
   ReadPath read_mode = ReadPath::kLog;  ///< The default keeps the bundled traces unchanged.
   Duration clock_drift_max = 100ms;     ///< raft::Config::clock_drift_max (lease only).
+  /// Election priority by node (raft::Config::priority); unlisted nodes have 1.
+  /// 0: the node votes and replicates but never leads (a witness-like standby).
+  std::map<NodeId, std::uint32_t> priorities;
+  [[nodiscard]] std::uint32_t priority_of(NodeId id) const {
+    const auto it = priorities.find(id);
+    return it == priorities.end() ? 1 : it->second;
+  }
 };
 
 /// One direction of a link, or the default for all of them.
