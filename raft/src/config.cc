@@ -35,6 +35,13 @@ Status check_members(const Config& config) {
           fmt::format("learners: node {} is also listed in voters", learner.value()));
     }
   }
+  // A cluster whose only voter never campaigns could never elect anyone.
+  if (config.priority == 0 && config.voters.size() == 1 && config.voters.front() == config.id) {
+    return Status::invalid_config(fmt::format(
+        "priority: 0 on node {}, the only voter: a priority-0 node never campaigns, so the cluster "
+        "could never elect a leader",
+        config.id.value()));
+  }
   if (std::ranges::find(config.voters, config.id) == config.voters.end() &&
       std::ranges::find(config.learners, config.id) == config.learners.end()) {
     return Status::invalid_config(fmt::format(

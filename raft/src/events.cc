@@ -45,6 +45,8 @@ std::string_view to_string(RoleChangeReason reason) noexcept {
       return "lost quorum";
     case RoleChangeReason::kRemoved:
       return "removed from the configuration";
+    case RoleChangeReason::kOutranked:
+      return "outranked a candidate";
   }
   RAFT_UNREACHABLE();
 }

@@ -31,9 +31,13 @@ std::string describe(const Message& message) {
   return std::visit(
       Overloaded{
           [&](const VoteRequest& request) {
-            return fmt::format("{}{}{} last={}/{}", head, request.pre_vote ? " pre-vote" : "",
+            // The default priority is left out, so traces without priorities read as before.
+            return fmt::format("{}{}{} last={}/{}{}", head, request.pre_vote ? " pre-vote" : "",
                                request.leadership_transfer ? " transfer" : "",
-                               request.last_log_index, request.last_log_term);
+                               request.last_log_index, request.last_log_term,
+                               request.priority == 1
+                                   ? std::string{}
+                                   : fmt::format(" priority={}", request.priority));
           },
           [&](const VoteReply& reply) {
             return fmt::format(

@@ -19,6 +19,8 @@ std::string_view to_string(VoteDenial denial) noexcept {
       return "stale term";
     case VoteDenial::kNotVoter:
       return "not a voter";
+    case VoteDenial::kLowerPriority:
+      return "lower priority";
   }
   RAFT_UNREACHABLE();
 }

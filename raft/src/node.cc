@@ -64,6 +64,9 @@ void NodeImpl::tick(Time now) {
       heartbeat_deadline_ = now_ + config_.heartbeat_interval;
       broadcast_heartbeat();
       snapshot_timeouts();
+      // Once per heartbeat, after the last round's replies brought in the
+      // followers' progress and priorities.
+      maybe_hand_over();
     }
     if (now_ >= transfer_deadline_) {
       end_transfer(TransferChanged::Phase::kAborted);
@@ -219,9 +222,10 @@ void NodeImpl::step_term_rules(const Message& message, bool& handled) {
       send(message.from, AppendReply{.success = false,
                                      .index = std::get<AppendRequest>(message.body).prev_log_index,
                                      .hint_index = Index{},
-                                     .hint_term = Term{}});
+                                     .hint_term = Term{},
+                                     .priority = config_.priority});
     } else if (std::holds_alternative<Heartbeat>(message.body)) {
-      send(message.from, HeartbeatReply{});
+      send(message.from, HeartbeatReply{.round = 0, .priority = config_.priority});
     } else if (const auto* chunk = std::get_if<InstallSnapshot>(&message.body)) {
       // Like a stale append: the answer carries our term, and the stale
       // leader steps down.
@@ -325,6 +329,11 @@ Status NodeImpl::campaign() {
     return {ErrorCode::kInvalidArgument,
             fmt::format("node {} is not a voter of the current membership", config_.id.value())};
   }
+  if (!may_lead()) {
+    return {ErrorCode::kInvalidArgument,
+            fmt::format("node {} has priority 0: it votes and replicates but never campaigns",
+                        config_.id.value())};
+  }
   start_campaign(RoleChangeReason::kCampaignRequested);
   return {};
 }
@@ -338,6 +347,8 @@ void NodeImpl::peer_down(NodeId peer) {
   // same, our peers) from voting. Campaign after a short random delay, so that
   // the followers that all lost the leader at once do not split the vote.
   set_leader(NodeId::none());
+  // A priority-0 voter (or a learner) votes at once but never campaigns.
+  if (!may_lead() || !is_voter(config_.id)) return;
   const auto spread = static_cast<std::uint64_t>(config_.fast_failover_delay_max.count());
   const Time deadline = now_ + Duration{static_cast<Duration::rep>(prng_.uniform(spread))};
   if (deadline < election_deadline_) {

@@ -10,9 +10,10 @@
 namespace raft::detail {
 
 void NodeImpl::reset_election_timer() {
-  if (!is_voter(config_.id)) {
+  if (!is_voter(config_.id) || !may_lead()) {
     // Learners, removed servers and nodes still joining never campaign
-    // (thesis §4.2.1): only a voter's timeout starts an election.
+    // (thesis §4.2.1): only a voter's timeout starts an election. Neither does
+    // a priority-0 voter: it votes and replicates but never leads.
     election_deadline_ = kTimeNever;
     campaign_reason_ = RoleChangeReason::kElectionTimeout;
     return;
@@ -46,6 +47,11 @@ void NodeImpl::set_term(Term term) {
 void NodeImpl::set_leader(NodeId leader) {
   if (leader == leader_) return;
   leader_ = leader;
+  if (leader.valid() && leader == handover_target_) {
+    // A priority handover of ours succeeded: the next one need not wait long.
+    handover_attempts_ = 0;
+    handover_target_ = NodeId::none();
+  }
   // Reads forwarded to the old leader may never be answered.
   if (!forwarded_reads_.empty()) fail_forwarded_reads();
   emit(LeaderChanged{leader});
@@ -120,7 +126,8 @@ void NodeImpl::become_candidate(RoleChangeReason reason) {
 void NodeImpl::request_votes(bool pre_vote) {
   std::ranges::fill(ballots_, Ballot::kNone);
   const Term term = pre_vote ? term_.next() : term_;
-  const VoteRequest request{log_.last_index(), log_.last_term(), pre_vote, transfer_campaign_};
+  const VoteRequest request{log_.last_index(), log_.last_term(), pre_vote, transfer_campaign_,
+                            config_.priority};
   for (const NodeId voter : ballot_voters_) {
     if (voter == config_.id) continue;
     // Requests go out at once, in parallel with persisting our own vote
@@ -146,6 +153,7 @@ void NodeImpl::count_own_vote() {
 void NodeImpl::become_leader() {
   RAFT_ASSERT(role_ == Role::kCandidate);
   RAFT_ASSERT(vote_ == config_.id);
+  RAFT_ASSERT_MSG(may_lead(), "a priority-0 node never campaigns");
   set_role(Role::kLeader, RoleChangeReason::kElectionWon);
   set_leader(config_.id);
   election_deadline_ = kTimeNever;
@@ -192,6 +200,23 @@ void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& re
     reply_vote(message, pre_vote, VoteDenial::kLogBehind, refusal_term);
     return;
   }
+  // Election priority (raft-rs `priority`, NuRaft's priority election): of two
+  // candidates with equally up-to-date logs, the higher priority should lead,
+  // so a voter refuses one whose log is exactly as up to date as its own and
+  // whose priority is lower. Liveness: among the most up-to-date reachable
+  // voters, the one with the highest priority (> 0) is refused by nobody, so
+  // it wins once its own timer fires; a lower one may still win with the votes
+  // of lower or less up-to-date voters. A transfer campaign is exempt: the
+  // leader chose the target (thesis §3.10), and a lower-priority leader hands
+  // over again by itself.
+  if (!request.leadership_transfer && request.priority < config_.priority &&
+      request.last_log_term == log_.last_term() && request.last_log_index == log_.last_index()) {
+    reply_vote(message, pre_vote, VoteDenial::kLowerPriority, refusal_term);
+    // Only for an election starting from our own term: a pre-vote for a
+    // term we already reached comes while a real election is under way.
+    if (pre_vote && message.term == term_.next()) campaign_outranking();
+    return;
+  }
   if (!pre_vote) {
     RAFT_ASSERT(message.term == term_);
     vote_ = message.from;
@@ -200,16 +225,33 @@ void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& re
     reset_election_timer();
   }
   reply_vote(message, pre_vote, VoteDenial::kNone, message.term);
-  if (pre_vote && role_ == Role::kPreCandidate && message.from < config_.id) {
+  if (pre_vote && role_ == Role::kPreCandidate &&
+      (request.priority > config_.priority || message.from < config_.id)) {
     // Two pre-candidates at once (typically followers that saw the leader's
     // connection reset together) would both win their pre-votes and split
     // the real vote, costing a whole election timeout. A deterministic
-    // tie-break avoids it: the higher id gives way. Pre-votes promise
-    // nothing, so this affects liveness only, never safety.
+    // tie-break avoids it: the higher priority goes on, and between equals
+    // the higher id gives way. Pre-votes promise nothing, so this affects
+    // liveness only, never safety.
     const Time deadline = election_deadline_;
     become_follower(term_, NodeId::none(), RoleChangeReason::kYielded);
     election_deadline_ = deadline;
   }
+}
+
+void NodeImpl::campaign_outranking() {
+  // We just refused the pre-vote of a candidate with a log like ours and a
+  // lower priority: an election is starting (the candidate heard no leader,
+  // and we are in no leader's lease, or the term rules would have refused it
+  // first), and we are the one voters prefer. Waiting for our own timeout
+  // would let the lower candidate win with the others' votes and hand over
+  // later (two leader changes), so start our own pre-vote now; if both are
+  // pre-candidates, the lower gives way (handle_vote_request). Not on a real
+  // vote: that candidate already won its pre-vote, and a late campaign of
+  // ours could only depose it once it wins (its term bump), so the priority
+  // handover takes over from there.
+  if (role_ != Role::kFollower || !may_lead() || !is_voter(config_.id)) return;
+  start_campaign(RoleChangeReason::kOutranked);
 }
 
 void NodeImpl::reply_vote(const Message& request, bool pre_vote, VoteDenial denial,

@@ -95,6 +95,8 @@ class NodeImpl {
   [[nodiscard]] bool in_leader_lease() const noexcept;
   void request_votes(bool pre_vote);
   void handle_vote_request(const Message& message, const VoteRequest& request);
+  // Election priority: having refused a lower candidate, campaign promptly.
+  void campaign_outranking();
   void reply_vote(const Message& request, bool pre_vote, VoteDenial denial, Term reply_term);
   void handle_vote_reply(const Message& message, const VoteReply& reply);
   void tally_votes();
@@ -105,6 +107,10 @@ class NodeImpl {
   void handle_timeout_now(const Message& message);
   void maybe_send_timeout_now(Progress& progress);
   void end_transfer(TransferChanged::Phase phase);
+  // Election priority: once per heartbeat, a leader hands over to a caught-up
+  // follower of higher priority (thesis §3.10 transfer), with backoff.
+  void maybe_hand_over();
+  [[nodiscard]] bool may_lead() const noexcept { return config_.priority > 0; }
 
   // ---- node_membership.cc ----
   void restore_membership();
@@ -219,6 +225,14 @@ class NodeImpl {
   bool timeout_now_sent_ = false;
   // Candidate: campaigning because the leader sent TimeoutNow.
   bool transfer_campaign_ = false;
+  // Priority handovers (kept across terms, so a target that cannot win does
+  // not make leadership flap): none before handover_not_before_, set when one
+  // ends; each doubles the wait after the next, until this node follows a
+  // target it handed over to (set_leader).
+  Time handover_not_before_{};
+  std::uint32_t handover_attempts_ = 0;
+  NodeId handover_target_;
+  bool priority_transfer_ = false;  // The transfer in progress is a priority handover.
 
   // Reads (thesis §6.4). Leader: reads waiting for a heartbeat round (and, in
   // a new term, for the first commit), in arrival order.

@@ -54,7 +54,8 @@ void NodeImpl::handle_append_request(const Message& message, AppendRequest&& req
          AppendReply{.success = false,
                      .index = request.prev_log_index,
                      .hint_index = hint_index,
-                     .hint_term = hint_term},
+                     .hint_term = hint_term,
+                     .priority = config_.priority},
          /*after_persist=*/true);
     return;
   }
@@ -68,7 +69,11 @@ void NodeImpl::handle_append_request(const Message& message, AppendRequest&& req
   if (commit > log_.committed()) commit_to(commit);
   // Success promises the entries are durable: the reply waits for the persist.
   send(message.from,
-       AppendReply{.success = true, .index = last_new, .hint_index = Index{}, .hint_term = Term{}},
+       AppendReply{.success = true,
+                   .index = last_new,
+                   .hint_index = Index{},
+                   .hint_term = Term{},
+                   .priority = config_.priority},
        /*after_persist=*/true);
 }
 
@@ -78,7 +83,7 @@ void NodeImpl::handle_heartbeat(const Message& message, const Heartbeat& heartbe
   // entry that matches the leader's log.
   const Index commit = std::min(heartbeat.commit, log_.last_index());
   if (commit > log_.committed()) commit_to(commit);
-  send(message.from, HeartbeatReply{heartbeat.round});
+  send(message.from, HeartbeatReply{.round = heartbeat.round, .priority = config_.priority});
 }
 
 // ---------------------------------------------------------------------------
@@ -87,6 +92,7 @@ void NodeImpl::handle_heartbeat(const Message& message, const Heartbeat& heartbe
 void NodeImpl::handle_append_reply(const Message& message, const AppendReply& reply) {
   Progress* progress = &progress_of(message.from);
   progress->recent_active = true;
+  progress->priority = reply.priority;
   if (reply.success) {
     const bool was_probing = progress->state == Progress::State::kProbe;
     if (progress->update_match(reply.index)) {
@@ -122,6 +128,7 @@ void NodeImpl::handle_append_reply(const Message& message, const AppendReply& re
 void NodeImpl::handle_heartbeat_reply(const Message& message, const HeartbeatReply& reply) {
   Progress& progress = progress_of(message.from);
   progress.recent_active = true;
+  progress.priority = reply.priority;
   if (reply.round > progress.round_acked) {
     progress.round_acked = reply.round;
     on_round_acked();

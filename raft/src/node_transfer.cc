@@ -3,11 +3,20 @@
 // brings the target's log up to date, then sends TimeoutNow so the target
 // campaigns at once; it completes when the leader sees the target's newer
 // term, or is given up after an election timeout.
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "node_impl.h"
 
 namespace raft::detail {
+namespace {
+
+// A priority handover that did not stick doubles the wait before the next, up
+// to 2^this election timeouts.
+constexpr std::uint32_t kHandoverDoublingsMax = 6;
+
+}  // namespace
 
 Status NodeImpl::transfer_leadership(NodeId target) {
   RAFT_ASSERT(!ready_outstanding_);
@@ -20,11 +29,17 @@ Status NodeImpl::transfer_leadership(NodeId target) {
   }
   if (target == config_.id) return {};  // Already leads.
   if (!target.valid()) {
-    // The most caught-up voter needs the shortest catch-up (ties: lowest id).
+    // The most caught-up voter needs the shortest catch-up (ties: the higher
+    // priority, then the lowest id). A priority-0 voter would never campaign.
+    const auto rank = [](const Progress& progress) { return progress.priority.value_or(1); };
     const Progress* best = nullptr;
     for (const Progress& progress : progress_) {
       if (progress.id == config_.id || !membership_.is_voter(progress.id)) continue;
-      if (best == nullptr || progress.match > best->match) best = &progress;
+      if (rank(progress) == 0) continue;
+      if (best == nullptr || progress.match > best->match ||
+          (progress.match == best->match && rank(progress) > rank(*best))) {
+        best = &progress;
+      }
     }
     if (best == nullptr) return {ErrorCode::kInvalidArgument, "no other voter to hand over to"};
     target = best->id;
@@ -32,6 +47,12 @@ Status NodeImpl::transfer_leadership(NodeId target) {
   if (!is_voter(target)) {
     return {ErrorCode::kUnknownPeer,
             fmt::format("node {} is not a voter of this cluster", target.value())};
+  }
+  if (const Progress* progress = find_progress(target);
+      progress != nullptr && progress->priority == std::uint32_t{0}) {
+    return {ErrorCode::kInvalidArgument,
+            fmt::format("node {} has priority 0: it never campaigns, so it cannot take over",
+                        target.value())};
   }
   transfer_target_ = target;
   transfer_deadline_ = now_ + config_.election_timeout_min;
@@ -76,6 +97,17 @@ void NodeImpl::end_transfer(TransferChanged::Phase phase) {
   if (!transfer_target_.valid()) return;
   RAFT_ASSERT(phase != TransferChanged::Phase::kStarted);
   emit(TransferChanged{transfer_target_, phase});
+  if (priority_transfer_) {
+    // A target that takes over ends the matter (set_leader). One that cannot
+    // win (it hears us, the voters do not hear it) would have leadership
+    // bounce back and forth, each attempt refusing writes for up to an
+    // election timeout: wait election_timeout_min before the next attempt,
+    // doubling with each attempt that did not stick.
+    priority_transfer_ = false;
+    const std::uint32_t doublings = std::min(handover_attempts_, kHandoverDoublingsMax);
+    handover_not_before_ = now_ + config_.election_timeout_min * (Duration::rep{1} << doublings);
+    handover_attempts_ = std::min(handover_attempts_ + 1, kHandoverDoublingsMax);
+  }
   transfer_target_ = NodeId::none();
   transfer_deadline_ = kTimeNever;
   timeout_now_sent_ = false;
@@ -86,9 +118,47 @@ void NodeImpl::end_transfer(TransferChanged::Phase phase) {
 void NodeImpl::handle_timeout_now(const Message& message) {
   // Only a follower of the sender's term acts on it; anything else is stale.
   if (role_ != Role::kFollower || leader_ != message.from) return;
+  // A priority-0 node never leads; the leader's transfer aborts on its deadline.
+  if (!may_lead()) return;
   // The leader vouches that our log is complete: skip pre-vote and campaign
   // now, with the flag that lets voters set their lease aside (§4.2.3).
   become_candidate(RoleChangeReason::kLeadershipTransfer);
+}
+
+}  // namespace raft::detail
+
+namespace raft::detail {
+
+void NodeImpl::maybe_hand_over() {
+  RAFT_ASSERT(role_ == Role::kLeader);
+  if (transfer_target_.valid() || now_ < handover_not_before_) return;
+  // A leader being removed hands over by its own rule (thesis §4.2.2).
+  if (!is_voter(config_.id)) return;
+  // Until this term committed an entry, "every committed entry" is not known
+  // here (Raft §8), and a fresh leader first serves what waited for it.
+  if (!committed_in_term()) return;
+  const Progress* best = nullptr;
+  for (const Progress& progress : progress_) {
+    if (progress.id == config_.id || !is_voter(progress.id)) continue;
+    const std::uint32_t priority = progress.priority.value_or(0);
+    if (priority <= config_.priority) continue;
+    // Alive: it acknowledged one of the last two heartbeat rounds. A crashed
+    // target would cost an election timeout without writes.
+    if (progress.round_acked + 1 < round_) continue;
+    // Caught up: it holds every committed entry and replicates normally. The
+    // transfer brings it to our last index before TimeoutNow (thesis §3.10).
+    if (progress.state != Progress::State::kReplicate) continue;
+    if (progress.match < log_.committed()) continue;
+    if (best == nullptr || priority > best->priority.value_or(0)) best = &progress;
+  }
+  if (best == nullptr) return;
+  const NodeId target = best->id;
+  RAFT_ASSERT(target != config_.id);
+  const Status started = transfer_leadership(target);
+  RAFT_ASSERT_MSG(started.ok(), "a caught-up voter of higher priority is a valid target");
+  ++metrics_.priority_handovers;
+  handover_target_ = target;
+  priority_transfer_ = true;
 }
 
 }  // namespace raft::detail

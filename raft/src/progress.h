@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "raft/types.h"
@@ -81,6 +83,9 @@ struct Progress {
   Index commit_sent;
   /// The newest heartbeat round the peer acknowledged (thesis §6.4 reads).
   std::uint64_t round_acked = 0;
+  /// The peer's Config::priority as its last reply reported it; unknown until
+  /// it replied (the leader never hands over to a node it has not heard).
+  std::optional<std::uint32_t> priority;
   Inflights inflights;
   /// Snapshot state: the transfer in progress.
   SnapshotTransfer snapshot;

@@ -34,6 +34,7 @@ Time ClusterState::global_time(const Host& h, Time local) const {
 void ClusterState::start_node(Host& h) {
   Config config = base_config;
   config.id = h.id;
+  config.priority = scenario.cluster.priority_of(h.id);
   // A spare machine joins later: it starts with no membership and learns one
   // from the leader that adds it (thesis §4.2.1).
   if (h.id.value() > scenario.cluster.size) config.voters.clear();

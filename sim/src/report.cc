@@ -124,6 +124,7 @@ std::string summary_json(const RunResult& result) {
         {"transfers_started", result.node_counters.transfers_started},
         {"transfers_completed", result.node_counters.transfers_completed},
         {"transfers_aborted", result.node_counters.transfers_aborted},
+        {"priority_handovers", result.node_counters.priority_handovers},
         {"proposals_accepted", result.node_counters.proposals_accepted},
         {"proposals_refused", result.node_counters.proposals_refused},
         {"messages_sent", result.node_counters.messages_sent},

@@ -64,6 +64,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
     total.transfers_started += m.transfers_started;
     total.transfers_completed += m.transfers_completed;
     total.transfers_aborted += m.transfers_aborted;
+    total.priority_handovers += m.priority_handovers;
     total.proposals_accepted += m.proposals_accepted;
     total.proposals_refused += m.proposals_refused;
     total.messages_sent += m.messages_sent;

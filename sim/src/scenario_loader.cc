@@ -26,6 +26,8 @@
 //     snapshot_trailing: 1024           # entries kept behind a snapshot
 //     snapshot_chunk_bytes: 1048576     # InstallSnapshot chunk size
 //     snapshot_chunks_inflight: 4       # chunks in flight per follower
+//     priorities: {1: 0, 2: 5}          # election priority by node id (default 1);
+//                                       #   0 = votes and replicates, never leads
 //   network:
 //     latency: 2ms                      # a distribution, see below
 //     loss: 0.01                        # probabilities are numbers in [0, 1]
@@ -624,6 +626,7 @@ class Reader {
 
   void scenario(const Field& field, Scenario& out);
   void cluster(const Field& field, ClusterSpec& out);
+  void priorities(const Field& field, std::map<NodeId, std::uint32_t>& out);
   void network(const Field& field, NetworkSpec& out);
   void disk(const Field& field, DiskSpec& out);
   void standby(const Field& field, StandbySpec& out);
@@ -773,7 +776,8 @@ void Reader::cluster(const Field& field, ClusterSpec& out) {
                     {"size", "spares", "heartbeat", "election_timeout", "pre_vote", "check_quorum",
                      "fast_failover", "fast_failover_delay_max", "inflight_messages_max",
                      "message_bytes_max", "read_mode", "clock_drift_max", "snapshot_every",
-                     "snapshot_trailing", "snapshot_chunk_bytes", "snapshot_chunks_inflight"});
+                     "snapshot_trailing", "snapshot_chunk_bytes", "snapshot_chunks_inflight",
+                     "priorities"});
   if (const Field* value = map.find("size")) out.size = u32(*value);
   if (const Field* value = map.find("spares")) out.spares = u32(*value);
   if (const Field* value = map.find("heartbeat")) out.heartbeat_interval = duration(*value);
@@ -805,6 +809,27 @@ void Reader::cluster(const Field& field, ClusterSpec& out) {
   if (const Field* value = map.find("snapshot_chunks_inflight")) {
     out.snapshot_chunks_inflight = u64(*value);
   }
+  if (const Field* value = map.find("priorities")) priorities(*value, out.priorities);
+}
+
+void Reader::priorities(const Field& field, std::map<NodeId, std::uint32_t>& out) {
+  constexpr std::string_view kExpected = "a mapping of node id to priority, e.g. {1: 0, 2: 5}";
+  if (!field.node.IsDefined() || field.node.IsNull()) return;
+  if (!field.node.IsMap()) {
+    fail(field, fmt::format("expected {}, got {}", kExpected, describe_node(field.node)));
+  }
+  // Merged onto `out`, so that --set cluster.priorities.2=5 changes one node.
+  std::map<NodeId, std::uint32_t> given;
+  for (auto it = field.node.begin(); it != field.node.end(); ++it) {
+    const Field key{it->first, field.path, key_line(field, it->first)};
+    if (!it->first.IsScalar()) fail(key, fmt::format("expected {}", kExpected));
+    const NodeId id = node_id(key);
+    const Field value = entry(field, fmt::format("{}", id.value()), it->first, it->second);
+    if (!given.emplace(id, u32(value)).second) {
+      fail(value, fmt::format("node {} is given twice", id.value()));
+    }
+  }
+  for (const auto& [id, priority] : given) out[id] = priority;
 }
 
 void Reader::network(const Field& field, NetworkSpec& out) {
@@ -1366,6 +1391,21 @@ Problem check_cluster(const ClusterSpec& cluster) {
                                format_duration(cluster.clock_drift_max),
                                format_duration(cluster.election_timeout_min)));
     }
+  }
+  bool any_may_lead = false;
+  for (std::uint32_t id = 1; id <= cluster.size; ++id) {
+    any_may_lead = any_may_lead || cluster.priority_of(NodeId{id}) > 0;
+  }
+  for (const auto& [id, priority] : cluster.priorities) {
+    if (auto problem =
+            check_node(id, cluster.hosts(), fmt::format("cluster.priorities.{}", id.value()))) {
+      return problem;
+    }
+  }
+  if (!any_may_lead) {
+    return issue("cluster.priorities",
+                 fmt::format("every one of nodes 1 to {} has priority 0: no node could ever lead",
+                             cluster.size));
   }
   if (cluster.inflight_messages_max == 0) {
     return issue("cluster.inflight_messages_max", "0: no message could ever be sent");

@@ -144,13 +144,19 @@ std::string describe_mix(const Scenario& scenario) {
   std::string extras =
       scenario.cluster.spares > 0 ? fmt::format(", {} spares", scenario.cluster.spares) : "";
   if (!scenario.clients.empty() && scenario.clients.front().sessions) extras += ", sessions";
-  return fmt::format("loss {:.0f}%, dup {:.0f}%, latency {}, {} faults ({}){}{}{}{}{}",
+  std::string priorities;
+  for (const auto& [id, priority] : scenario.cluster.priorities) {
+    priorities +=
+        fmt::format("{}{}:{}", priorities.empty() ? ", priorities " : ",", id.value(), priority);
+  }
+  return fmt::format("loss {:.0f}%, dup {:.0f}%, latency {}, {} faults ({}){}{}{}{}{}{}",
                      scenario.network.defaults.loss * 100,
                      scenario.network.defaults.duplicate * 100,
                      scenario.network.defaults.latency.to_string(), scenario.faults.size(), kinds,
                      scenario.cluster.pre_vote ? "" : ", no pre-vote",
                      scenario.cluster.check_quorum ? "" : ", no check-quorum",
-                     scenario.cluster.fast_failover ? "" : ", no fast failover", reads, extras);
+                     scenario.cluster.fast_failover ? "" : ", no fast failover", reads, extras,
+                     priorities);
 }
 
 }  // namespace
@@ -184,6 +190,21 @@ Scenario swarm_scenario(std::uint64_t seed, const SwarmOptions& options) {
     // Clock-drift faults draw rates in [0.9, 1.1): two clocks may part by up
     // to 1 - 0.9/1.1 = 18 % of an election timeout.
     scenario.cluster.clock_drift_max = scenario.cluster.election_timeout_min / 5;
+  }
+
+  // Election priorities (Config::priority) in a third of the seeds, from a
+  // generator of their own for the same reason. Priority-0 nodes stay a
+  // minority, so the others can always elect a leader among themselves once
+  // healed (a witness may hold entries no leader-capable node has).
+  Prng priority_prng{seed ^ 0x9a10a10a9a10a10aULL};
+  if (priority_prng.chance(1.0 / 3.0)) {
+    std::uint32_t zeros = 0;
+    for (std::uint32_t id = 1; id <= options.nodes; ++id) {
+      auto priority = static_cast<std::uint32_t>(priority_prng.uniform(4));
+      if (priority == 0 && 2 * (zeros + 1) >= options.nodes) priority = 1;
+      if (priority == 0) ++zeros;
+      scenario.cluster.priorities[NodeId{id}] = priority;
+    }
   }
 
   ClientSpec clients;

@@ -421,6 +421,10 @@ const BadCase kBadCases[] = {
     {"bad_pause_text", 3, "timeline[0].pause", "is not of the form \"node 3 for 2s\""},
     {"bad_unit", 3, "cluster.heartbeat", "unknown unit 'parsecs'"},
     {"null_value", 3, "cluster.heartbeat", "missing value; expected a duration"},
+    {"priority_out_of_range", 6, "cluster.priorities.9", "node 9 does not exist"},
+    {"priority_all_zero", 4, "cluster.priorities",
+     "every one of nodes 1 to 2 has priority 0: no node could ever lead"},
+    {"priority_not_a_number", 3, "cluster.priorities.1", "'high' is not a number"},
 };
 
 class ScenarioLoaderBad : public ::testing::TestWithParam<BadCase> {};

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -55,7 +56,7 @@ TEST(BundledScenarios, ThereAreTheOnesTheIssueAsksFor) {
        {"coordinator-failover.yaml", "etcd-defaults.yaml", "partition-minority-leader.yaml",
         "flapping-disk.yaml", "pause-leader.yaml", "figure16.yaml", "retry-dedup.yaml",
         "stale-read.yaml", "stale-read-lease.yaml", "rolling-replace.yaml",
-        "leadership-transfer.yaml", "snapshot-catchup.yaml"}) {
+        "leadership-transfer.yaml", "snapshot-catchup.yaml", "priority-failover.yaml"}) {
     EXPECT_NE(std::ranges::find(names, required), names.end()) << required;
   }
 }
@@ -181,6 +182,52 @@ TEST(NodeCounters, SimulatorReportsTheCoresCounters) {
   EXPECT_GE(result.node_counters.messages_sent, result.metrics.messages_sent);
   EXPECT_LE(result.node_counters.messages_sent - result.metrics.messages_sent, 20U);
   EXPECT_NE(summary_json(result).find("\"node_counters\""), std::string::npos);
+}
+
+// Issue 4 item 6, election priority (NuRaft, raft-rs): node 2 (priority 5) leads, node 3
+// (priority 2) takes over when it crashes, node 1 (priority 0) never leads, and node 2, back
+// and caught up, gets leadership back by a handover (thesis §3.10) — over many seeds.
+TEST(PriorityFailover, PreferredLeaderReturnsAndTheWitnessNeverLeads) {
+  Scenario scenario = load_or_die("priority-failover.yaml");
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE(testing::Message()
+                 << "seed=" << seed << " (raftsim run "
+                 << "sim/scenarios/priority-failover.yaml --seed " << seed << ")");
+    scenario.seed = seed;
+    const RunResult result = run_scenario(scenario);
+    ASSERT_TRUE(result.passed()) << format_summary(result);
+    // Who led from when: the elections as the trace recorded them.
+    std::vector<std::pair<Time, std::uint64_t>> leaders;
+    std::uint64_t handovers_to_2 = 0;
+    for (const TraceEvent& event : result.events) {
+      const auto* record = std::get_if<NodeRecord>(&event.body);
+      if (record == nullptr) continue;
+      if (const auto* role = std::get_if<RoleChanged>(&record->event);
+          role != nullptr && role->to == Role::kLeader) {
+        leaders.emplace_back(event.time, event.node.value());
+      }
+      if (const auto* transfer = std::get_if<TransferChanged>(&record->event);
+          transfer != nullptr && transfer->target == NodeId{2} &&
+          transfer->phase == TransferChanged::Phase::kCompleted && event.time > Time{} + 15s) {
+        ++handovers_to_2;
+      }
+    }
+    ASSERT_FALSE(leaders.empty());
+    const auto leader_at = [&](Duration at) {
+      std::uint64_t leader = 0;
+      for (const auto& [time, node] : leaders) {
+        if (time <= Time{} + at) leader = node;
+      }
+      return leader;
+    };
+    for (const auto& [time, node] : leaders) EXPECT_NE(node, 1U) << "priority 0 led";
+    EXPECT_EQ(leader_at(9s), 2U) << "the highest priority leads before the crash";
+    EXPECT_EQ(leader_at(14s), 3U) << "the highest live priority leads after it";
+    EXPECT_EQ(leaders.back().second, 2U) << "leadership returns to node 2";
+    EXPECT_LT(leaders.back().first, Time{} + 16s) << "within a second of its restart";
+    EXPECT_EQ(handovers_to_2, 1U) << "by a handover, not an election timeout";
+    EXPECT_GE(result.node_counters.priority_handovers, 1U);
+  }
 }
 
 // Thesis §4: every member replaced, one at a time, under load; the leader's

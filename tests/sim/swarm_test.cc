@@ -52,6 +52,24 @@ TEST(Swarm, SnapshotSeedsInstallSnapshots) {
   EXPECT_GE(installed, 5U);
 }
 
+// Election priority (Config::priority) is in the mix: about a third of the seeds draw
+// priorities, and priority-0 nodes always stay a minority so a healed cluster can elect.
+TEST(Swarm, AThirdOfTheSeedsDrawPrioritiesWithFewerZerosThanAMajority) {
+  SwarmOptions options;
+  std::uint64_t with_priorities = 0;
+  for (std::uint64_t seed = 1; seed <= 300; ++seed) {
+    const Scenario scenario = swarm_scenario(seed, options);
+    if (scenario.cluster.priorities.empty()) continue;
+    ++with_priorities;
+    std::uint32_t zeros = 0;
+    for (const auto& [id, priority] : scenario.cluster.priorities) zeros += priority == 0 ? 1 : 0;
+    EXPECT_LT(2 * zeros, options.nodes) << "seed " << seed;
+    EXPECT_NE(describe_swarm(scenario).find("priorities"), std::string::npos);
+  }
+  EXPECT_GT(with_priorities, 60U);
+  EXPECT_LT(with_priorities, 140U);
+}
+
 TEST(Swarm, SameSeedSameTrace) {
   SwarmOptions options;
   for (std::uint64_t seed : {7U, 8U, 9U}) {

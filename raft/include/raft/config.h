@@ -83,6 +83,24 @@ struct Config {
   /// 2r * election_timeout_min. Must be below election_timeout_min.
   Duration clock_drift_max = std::chrono::milliseconds{100};
 
+  /// Election priority (as NuRaft and raft-rs offer). Between candidates whose
+  /// logs are equally up to date, voters prefer the higher priority: a voter
+  /// refuses a (pre-)vote to a candidate with exactly its own last log term and
+  /// index and a lower priority (VoteDenial::kLowerPriority). A strictly more
+  /// up-to-date candidate is always granted (Raft §5.4.1 decides first), and a
+  /// transfer campaign (TimeoutNow, thesis §3.10) is never refused for it. A
+  /// leader that sees a follower of higher priority holding every committed
+  /// entry hands leadership over to it (thesis §3.10), backing off after each
+  /// attempt so that a target that cannot win does not make it flap.
+  ///
+  /// 0: never campaigns, never accepts TimeoutNow, never leads, but votes and
+  /// replicates like any voter (a witness-like standby). Like a witness it
+  /// lowers fault tolerance: after a failure the cluster elects a leader only if
+  /// a reachable voter of priority > 0 holds every committed entry.
+  /// Priorities are not part of the membership: each node reports its own in
+  /// its VoteRequests and its replies to the leader.
+  std::uint32_t priority = 1;
+
   /// Seeds the node's own generator (election timeout jitter). Mixed with `id`,
   /// so one seed for a whole cluster still gives each node its own sequence.
   std::uint64_t random_seed = 0;

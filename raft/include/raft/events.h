@@ -35,6 +35,9 @@ enum class RoleChangeReason : std::uint8_t {
   kYielded,              ///< A pre-candidate gave way to a concurrent one with a lower id.
   kLeadershipTransfer,   ///< The leader handed over (TimeoutNow, thesis §3.10).
   kRemoved,              ///< A leader committed a membership without itself (thesis §4.2.2).
+  /// Refused a candidate of lower priority during an election (Config::priority):
+  /// campaigns at once, as the candidate the voters prefer.
+  kOutranked,
 };
 [[nodiscard]] std::string_view to_string(RoleChangeReason reason) noexcept;
 

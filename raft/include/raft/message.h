@@ -25,6 +25,9 @@ struct VoteRequest {
   /// The candidate campaigns because the leader asked it to (TimeoutNow,
   /// thesis §3.10): voters set aside their leader lease (§4.2.3) for it.
   bool leadership_transfer = false;
+  /// The candidate's Config::priority: voters whose log is exactly as up to
+  /// date refuse a lower one (election priority, as in raft-rs and NuRaft).
+  std::uint32_t priority = 1;
   friend bool operator==(const VoteRequest&, const VoteRequest&) = default;
 };
 
@@ -36,6 +39,9 @@ enum class VoteDenial : std::uint8_t {
   kLeaderLease,   ///< Thesis §4.2.3: heard from a live leader within the min timeout.
   kStaleTerm,     ///< The request's term is older than the voter's.
   kNotVoter,      ///< The candidate is not a voter in the voter's configuration.
+  /// Election priority: the candidate's log is exactly as up to date as the
+  /// voter's and its priority lower (Config::priority).
+  kLowerPriority,
 };
 [[nodiscard]] std::string_view to_string(VoteDenial denial) noexcept;
 
@@ -66,6 +72,8 @@ struct AppendReply {
   /// skips a whole term per round trip instead of one entry.
   Index hint_index;
   Term hint_term;
+  /// The follower's Config::priority, so the leader learns whom to hand over to.
+  std::uint32_t priority = 1;
   friend bool operator==(const AppendReply&, const AppendReply&) = default;
 };
 
@@ -81,6 +89,8 @@ struct Heartbeat {
 
 struct HeartbeatReply {
   std::uint64_t round = 0;  ///< Heartbeat::round of the heartbeat answered.
+  /// The follower's Config::priority, so the leader learns whom to hand over to.
+  std::uint32_t priority = 1;
   friend bool operator==(const HeartbeatReply&, const HeartbeatReply&) = default;
 };
 

@@ -20,6 +20,9 @@ struct NodeMetrics {
   std::uint64_t transfers_started = 0;  ///< Leadership transfers (thesis §3.10).
   std::uint64_t transfers_completed = 0;
   std::uint64_t transfers_aborted = 0;
+  /// Transfers this node started as leader because a follower of higher
+  /// priority had caught up (Config::priority); also counted in transfers_started.
+  std::uint64_t priority_handovers = 0;
   std::uint64_t proposals_accepted = 0;
   std::uint64_t proposals_refused = 0;  ///< Not leader, transferring, or over the limit.
   std::uint64_t messages_sent = 0;

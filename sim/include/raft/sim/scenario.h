@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,13 @@ struct ClusterSpec {
   /// InstallSnapshot chunk size and how many chunks may be in flight.
   std::uint64_t snapshot_chunk_bytes = 1U << 20;
   std::uint64_t snapshot_chunks_inflight = 4;
+  /// Election priority by node (raft::Config::priority); unlisted nodes have 1.
+  /// 0: the node votes and replicates but never leads (a witness-like standby).
+  std::map<NodeId, std::uint32_t> priorities;
+  [[nodiscard]] std::uint32_t priority_of(NodeId id) const {
+    const auto it = priorities.find(id);
+    return it == priorities.end() ? 1 : it->second;
+  }
 };
 
 /// One direction of a link, or the default for all of them.
