@@ -41,7 +41,6 @@ Result<Index> Node::propose_membership_change(std::span<const MembershipChange> 
 }
 const Membership& Node::membership() const noexcept { return impl_->membership(); }
 NodeId Node::transfer_target() const noexcept { return impl_->transfer_target(); }
-Status Node::read_index(std::uint64_t request_id) { return impl_->read_index(request_id); }
 
 bool Node::has_ready() const noexcept { return impl_->has_ready(); }
 Ready Node::ready() { return impl_->ready(); }
