@@ -144,6 +144,16 @@ void read_or_die(Node& node, std::uint64_t id) {
   if (!status.ok()) die("read_index", status);
 }
 
+// Reads are confirmed in the order they were asked, so the `served` reads with ids 1, 2, ...
+// are exactly 1..served: their ids must sum to served * (served + 1) / 2. Anything else means
+// a read was lost, duplicated or reordered, and the benchmark reports no number.
+bool ids_served_once(const DirectCluster& cluster, std::size_t node, std::uint64_t sum_before,
+                     std::uint64_t served) {
+  const std::uint64_t expected =
+      served % 2 == 0 ? served / 2 * (served + 1) : (served + 1) / 2 * served;
+  return cluster.read_id_sum(node) - sum_before == expected;
+}
+
 // ReadIndex reads (thesis §6.4), the same harness and pacing as BM_CommitBatchesOf100: 100
 // read_index() calls on the leader per round, one wave per round. The reads that arrive while
 // a heartbeat round is in flight share the next one (batching). Items are reads confirmed.
@@ -154,6 +164,7 @@ void BM_ReadIndexBatchesOf100(benchmark::State& state) {
   constexpr std::size_t kBatch = 100;
   std::uint64_t next_id = 0;
   const std::uint64_t served_before = cluster.reads_served(steady.leader);
+  const std::uint64_t sum_before = cluster.read_id_sum(steady.leader);
   const std::uint64_t messages_before = cluster.messages_delivered();
 
   for (auto _ : state) {
@@ -167,6 +178,9 @@ void BM_ReadIndexBatchesOf100(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(cluster.messages_delivered() - messages_before),
                          benchmark::Counter::kAvgIterations);
   if (next_id - served > 4 * kBatch) state.SkipWithError("reads fell behind");
+  if (!ids_served_once(cluster, steady.leader, sum_before, served)) {
+    state.SkipWithError("read ids lost or duplicated");
+  }
 }
 BENCHMARK(BM_ReadIndexBatchesOf100);
 
@@ -179,6 +193,7 @@ void BM_ReadIndexOnePerCall(benchmark::State& state) {
   const auto per_round = static_cast<std::uint64_t>(state.range(0));
   std::uint64_t next_id = 0;
   const std::uint64_t served_before = cluster.reads_served(steady.leader);
+  const std::uint64_t sum_before = cluster.read_id_sum(steady.leader);
 
   for (auto _ : state) {
     for (std::uint64_t k = 0; k < per_round; ++k) read_or_die(leader, ++next_id);
@@ -188,6 +203,9 @@ void BM_ReadIndexOnePerCall(benchmark::State& state) {
   const std::uint64_t served = cluster.reads_served(steady.leader) - served_before;
   state.SetItemsProcessed(static_cast<std::int64_t>(served));
   if (served != next_id) state.SkipWithError("reads not confirmed");
+  if (!ids_served_once(cluster, steady.leader, sum_before, served)) {
+    state.SkipWithError("read ids lost or duplicated");
+  }
 }
 BENCHMARK(BM_ReadIndexOnePerCall)->Arg(1)->Arg(16)->Arg(100)->Arg(256);
 

@@ -467,6 +467,8 @@ void NodeImpl::advance(Ready&& ready) {
   recycle(ready_.messages, ready.messages);
   recycle(ready_.messages_after_persist, ready.messages_after_persist);
   recycle(ready_.events, ready.events);
+  // The reads' id buffers go back to the pool that new read batches draw from.
+  for (ReadState& read : ready.reads) recycle_read_ids(std::move(read.request_ids));
   recycle(ready_.reads, ready.reads);
 }
 

@@ -47,7 +47,6 @@ Result<Index> Node::propose_membership_change(std::span<const MembershipChange> 
 }
 const Membership& Node::membership() const noexcept { return impl_->membership(); }
 NodeId Node::transfer_target() const noexcept { return impl_->transfer_target(); }
-Status Node::read_index(std::uint64_t request_id) { return impl_->read_index(request_id); }
 Result<SnapshotMeta> Node::snapshot_meta(Index index) const { return impl_->snapshot_meta(index); }
 Status Node::snapshot_taken(Index index) { return impl_->snapshot_taken(index); }
 

@@ -133,22 +133,38 @@ class NodeImpl {
   void adopt_snapshot_membership(const SnapshotMeta& meta);
   static Result<Membership> decode_config(const Entry& entry);
   // ---- node_read.cc (thesis §6.4, §6.4.1) ----
+  // A read a follower forwarded (ReadIndexRequest), at the leader.
   void register_read(NodeId from, std::uint64_t request_id);
+  // A read joined open_reads_: record the read index, ask for a round.
+  void joined_open_batch();
+  // read_index() off the leader's fast path: errors, and followers forwarding.
+  Status read_index_slow(std::uint64_t request_id);
   void handle_read_index_request(const Message& message, const ReadIndexRequest& request);
   void handle_read_index_reply(const ReadIndexReply& reply);
   // A heartbeat round left: reads registered before it are confirmed once a
   // majority acknowledges it.
   void start_heartbeat_round();
   void on_round_acked();
-  void release_reads();
+  void release_reads(std::uint64_t acked);
   void on_leader_commit();
-  void finish_read(NodeId from, std::uint64_t request_id, Index index, Status status, Term term);
+  void serve_lease_read(NodeId from, std::uint64_t request_id);
+  struct ReadBatch;
+  // Answers every read of `batch` (its own ids in Ready::reads, forwarded ones
+  // by ReadIndexReply in `term`) and leaves the batch empty.
+  void finish_batch(ReadBatch& batch, Index index, ErrorCode error, Term term);
+  void pop_read_batch();
+  // Appends to Ready::reads, extending the last ReadState when it has the same
+  // index and outcome.
+  void emit_reads(Index index, ErrorCode error, NodeId hint, std::vector<std::uint64_t>&& ids);
+  void emit_read(Index index, ErrorCode error, NodeId hint, std::uint64_t id);
+  std::vector<std::uint64_t> take_read_ids();
+  void recycle_read_ids(std::vector<std::uint64_t>&& ids);
   void fail_leader_reads(Term term);
   void fail_forwarded_reads();
   void reset_lease(std::uint64_t first_round);
   [[nodiscard]] bool committed_in_term() const;
   [[nodiscard]] bool lease_valid() const;
-  [[nodiscard]] std::uint64_t quorum_round() const;
+  [[nodiscard]] std::uint64_t quorum_round();
   // ---- node_snapshot.cc (thesis §5) ----
   void handle_install_snapshot(const Message& message, InstallSnapshot&& chunk);
   void handle_install_snapshot_reply(const Message& message, const InstallSnapshotReply& reply);
@@ -234,16 +250,29 @@ class NodeImpl {
   NodeId handover_target_;
   bool priority_transfer_ = false;  // The transfer in progress is a priority handover.
 
-  // Reads (thesis §6.4). Leader: reads waiting for a heartbeat round (and, in
-  // a new term, for the first commit), in arrival order.
-  struct PendingRead {
-    NodeId from;  // This node, or the follower that forwarded it.
+  // Reads (thesis §6.4). Leader: the reads that arrived since the last
+  // heartbeat round (open_reads_), and those waiting for a majority to
+  // acknowledge the round sent after them (and, in a new term, for the first
+  // commit), one batch per round, oldest first. A round that leaves closes the
+  // open batch (§6.4 batching: one round confirms all of its reads).
+  struct ForwardedRead {
+    NodeId from;  // The follower that forwarded it (ReadIndexRequest).
     std::uint64_t request_id = 0;
-    Index index;               // The read index (valid once index_known).
-    bool index_known = false;  // §6.4 step 1 waits for a commit in this term.
-    std::uint64_t round = 0;   // The first heartbeat round sent after it; 0 = none yet.
   };
-  std::deque<PendingRead> reads_;
+  struct ReadBatch {
+    std::uint64_t round = 0;         // The heartbeat round sent after its reads (once closed).
+    Index index;                     // The read index (valid once index_known).
+    bool index_known = false;        // §6.4 step 1 waits for a commit in this term.
+    std::vector<std::uint64_t> ids;  // This node's reads, in arrival order.
+    std::vector<ForwardedRead> forwarded;  // Followers' reads, in arrival order.
+    [[nodiscard]] bool empty() const noexcept { return ids.empty() && forwarded.empty(); }
+    [[nodiscard]] std::size_t size() const noexcept { return ids.size() + forwarded.size(); }
+  };
+  ReadBatch open_reads_;
+  std::deque<ReadBatch> read_batches_;
+  // Emptied request-id buffers handed back by advance(), reused by new batches
+  // so that steady-state reads allocate nothing.
+  std::vector<std::vector<std::uint64_t>> spare_read_ids_;
   Index term_start_;         // Leader: the index of its term's first entry (the no-op).
   std::uint64_t round_ = 0;  // Last heartbeat round sent (never reset).
   std::uint64_t read_round_in_flight_ = 0;  // Early round awaiting a majority; 0 = none.
@@ -257,7 +286,7 @@ class NodeImpl {
   // (it may have acknowledged a lease just before a crash).
   Time vote_embargo_{};
   // Follower: reads forwarded to the leader, awaiting its ReadIndexReply.
-  std::vector<std::uint64_t> forwarded_reads_;
+  std::deque<std::uint64_t> forwarded_reads_;
   // Follower: the snapshot being received (thesis §5.1), identified by its
   // sender, index, term and size; chunks are written in order. Volatile: after
   // a restart the leader is asked to start over.

@@ -584,24 +584,28 @@ void ClusterState::handle_read(Host& h, ClientRequest request) {
 }
 
 void ClusterState::on_read_state(Host& h, const ReadState& read) {
-  const auto it = h.reads_unconfirmed.find(read.request_id);
-  RAFT_ASSERT_MSG(it != h.reads_unconfirmed.end(), "a read the host never asked for");
-  PendingRead pending = std::move(it->second);
-  h.reads_unconfirmed.erase(it);
-  if (!read.status.ok()) {
-    // Not confirmed: the read had no effect, so the client may safely retry.
-    reply(ClientReply{pending.client,
-                      pending.serial,
-                      ClientReply::Kind::kNotLeader,
-                      h.id,
-                      h.node ? h.node->leader() : NodeId{},
-                      {},
-                      read.status.to_string(),
-                      {},
-                      {}});
-    return;
+  // Built once per failed batch, not per read: only failures carry a message.
+  const std::string why = read.ok() ? std::string{} : read.status().to_string();
+  for (const std::uint64_t id : read.request_ids) {
+    const auto it = h.reads_unconfirmed.find(id);
+    RAFT_ASSERT_MSG(it != h.reads_unconfirmed.end(), "a read the host never asked for");
+    PendingRead pending = std::move(it->second);
+    h.reads_unconfirmed.erase(it);
+    if (!read.ok()) {
+      // Not confirmed: the read had no effect, so the client may safely retry.
+      reply(ClientReply{pending.client,
+                        pending.serial,
+                        ClientReply::Kind::kNotLeader,
+                        h.id,
+                        h.node ? h.node->leader() : NodeId{},
+                        {},
+                        why,
+                        {},
+                        {}});
+      continue;
+    }
+    h.reads_confirmed.emplace(read.index, std::move(pending));
   }
-  h.reads_confirmed.emplace(read.index, std::move(pending));
 }
 
 void ClusterState::serve_reads(Host& h) {

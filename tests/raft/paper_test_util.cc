@@ -115,6 +115,21 @@ std::vector<Message> Output::all() const {
   return out;
 }
 
+std::vector<ReadResult> flatten(const std::vector<ReadState>& states) {
+  std::vector<ReadResult> out;
+  for (const ReadState& state : states) {
+    // ready.h: a ReadState is never empty, and a failed one carries no index.
+    if (state.request_ids.empty()) throw std::runtime_error("a ReadState without request ids");
+    if (!state.ok() && state.index != Index{}) {
+      throw std::runtime_error("a failed ReadState with a read index");
+    }
+    for (const std::uint64_t id : state.request_ids) {
+      out.push_back(ReadResult{id, state.index, state.error, state.leader_hint});
+    }
+  }
+  return out;
+}
+
 void Output::add(const Ready& ready) {
   messages.insert(messages.end(), ready.messages.begin(), ready.messages.end());
   after_persist.insert(after_persist.end(), ready.messages_after_persist.begin(),
@@ -122,7 +137,9 @@ void Output::add(const Ready& ready) {
   entries.insert(entries.end(), ready.entries.begin(), ready.entries.end());
   committed.insert(committed.end(), ready.committed.begin(), ready.committed.end());
   events.insert(events.end(), ready.events.begin(), ready.events.end());
-  reads.insert(reads.end(), ready.reads.begin(), ready.reads.end());
+  const std::vector<ReadResult> flat = flatten(ready.reads);
+  reads.insert(reads.end(), flat.begin(), flat.end());
+  read_states.insert(read_states.end(), ready.reads.begin(), ready.reads.end());
   if (ready.hard_state) hard_states.push_back(*ready.hard_state);
   must_sync = must_sync || ready.must_sync;
 }
@@ -135,6 +152,7 @@ void Output::add(const Output& other) {
   events.insert(events.end(), other.events.begin(), other.events.end());
   hard_states.insert(hard_states.end(), other.hard_states.begin(), other.hard_states.end());
   reads.insert(reads.end(), other.reads.begin(), other.reads.end());
+  read_states.insert(read_states.end(), other.read_states.begin(), other.read_states.end());
   must_sync = must_sync || other.must_sync;
 }
 
@@ -159,7 +177,9 @@ Output Peer::drain() {
     out.add(ready);
     applied_.insert(applied_.end(), ready.committed.begin(), ready.committed.end());
     history_.insert(history_.end(), ready.events.begin(), ready.events.end());
-    reads_.insert(reads_.end(), ready.reads.begin(), ready.reads.end());
+    const std::vector<ReadResult> flat = flatten(ready.reads);
+    reads_.insert(reads_.end(), flat.begin(), flat.end());
+    read_states_.insert(read_states_.end(), ready.reads.begin(), ready.reads.end());
     node_->advance(std::move(ready));
   }
   check();

@@ -104,6 +104,19 @@ std::vector<Body> events_of(const std::vector<Event>& events) {
   return out;
 }
 
+/// One read's outcome: a Ready's ReadStates batch reads (ready.h); tests mostly
+/// look at them one by one.
+struct ReadResult {
+  std::uint64_t request_id = 0;
+  Index index;
+  ErrorCode error = ErrorCode::kOk;
+  NodeId leader_hint;
+  [[nodiscard]] bool ok() const noexcept { return error == ErrorCode::kOk; }
+};
+
+/// Every read of `states`, in order.
+std::vector<ReadResult> flatten(const std::vector<ReadState>& states);
+
 /// Everything a node handed out over one or more Readys.
 struct Output {
   std::vector<Message> messages;       // Ready::messages
@@ -112,7 +125,8 @@ struct Output {
   std::vector<Entry> committed;        // to apply
   std::vector<Event> events;
   std::vector<HardState> hard_states;
-  std::vector<ReadState> reads;  // Ready::reads
+  std::vector<ReadResult> reads;       // Ready::reads, one per read
+  std::vector<ReadState> read_states;  // Ready::reads as handed out (batched)
   bool must_sync = false;
 
   /// Every message, whichever list it came in.
@@ -135,8 +149,10 @@ class Peer {
   const std::vector<Entry>& applied() const { return applied_; }
   /// Every event this node reported since it was created.
   const std::vector<Event>& history() const { return history_; }
-  /// Every read result (Ready::reads) this node reported since it was created.
-  const std::vector<ReadState>& reads() const { return reads_; }
+  /// Every read result (Ready::reads) this node reported since it was created, one per read.
+  const std::vector<ReadResult>& reads() const { return reads_; }
+  /// The same, as the node batched them (Ready::reads).
+  const std::vector<ReadState>& read_states() const { return read_states_; }
 
   /// Handles every pending Ready: persist, collect messages, apply, advance.
   Output drain();
@@ -161,7 +177,8 @@ class Peer {
   NodeSnapshot before_;
   std::vector<Entry> applied_;
   std::vector<Event> history_;
-  std::vector<ReadState> reads_;
+  std::vector<ReadResult> reads_;
+  std::vector<ReadState> read_states_;
 };
 
 /// Wins an election for `peer` (campaign() now) with the (pre-)votes of `granting`, answering

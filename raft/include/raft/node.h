@@ -112,9 +112,10 @@ class Node {
       MembershipTransition transition = MembershipTransition::kAuto);
   /// The membership in effect: the last one committed, or the bootstrap one.
   [[nodiscard]] const Membership& membership() const noexcept;
-  /// Asks for a linearizable read (thesis §6.4). The answer comes back as a
-  /// ReadState with this `request_id` in a later Ready::reads (see ready.h):
-  /// serve the read from local state once the state machine applied its index.
+  /// Asks for a linearizable read (thesis §6.4). The answer comes back in a
+  /// later Ready::reads, in the `request_ids` of one ReadState (see ready.h),
+  /// with the other reads confirmed by the same round: serve the read from
+  /// local state once the state machine applied that ReadState's index.
   ///  - On the leader: the read index is the commit index, once the leader has
   ///    committed an entry of its term (§6.4 step 1; until then the read
   ///    waits); it is confirmed by one heartbeat round acknowledged by a

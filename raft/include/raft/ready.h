@@ -2,7 +2,9 @@
 // The output batch of a node and the contract for handling it.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "raft/entry.h"
@@ -14,19 +16,45 @@
 
 namespace raft {
 
-/// The outcome of one Node::read_index() request (thesis §6.4).
+/// The outcome of one or more Node::read_index() requests (thesis §6.4) that
+/// share it: the reads one heartbeat round confirmed together, or that failed
+/// together. Batching is what makes reads cheap (§6.4: the leader amortises one
+/// round over many reads), so the output is batched too: one ReadState per
+/// batch rather than per read, with no allocation and no string per read.
 ///
-/// When `status` is ok, the read is linearizable once the application's state
-/// machine has applied every entry up to `index`: serve it then, from local
-/// state (on the leader or on the follower that asked). When not ok, the read
-/// was not confirmed (kNotLeader with a leader hint: this node is not, or
-/// stopped being, leader, or the leader refused a forwarded read): fail the
-/// client at once, or retry elsewhere. Every accepted request ends in exactly
-/// one ReadState, unless the node crashes first.
+/// When ok(), every read in `request_ids` is linearizable once the
+/// application's state machine has applied every entry up to `index`: serve
+/// each then, from local state (on the leader or on the follower that asked).
+/// Otherwise (`error` is kNotLeader: this node is not, or stopped being,
+/// leader, or the leader refused a forwarded read) none was confirmed: fail
+/// their clients at once, or retry elsewhere; `leader_hint` names the leader
+/// this node knows of, if any. Every accepted request id appears in exactly
+/// one ReadState of exactly one Ready, unless the node crashes first.
+///
+/// Consecutive reads with the same outcome and index share one ReadState, so a
+/// Ready usually holds one per confirmed batch. Request ids appear in the order
+/// their reads were confirmed: on the leader, the order read_index() was called.
+/// advance() takes the `request_ids` buffers back for reuse (a driver may move
+/// one out first to keep it).
 struct ReadState {
-  std::uint64_t request_id = 0;
+  /// The Node::read_index() ids, in the order they were confirmed. Never empty.
+  std::vector<std::uint64_t> request_ids;
+  /// When ok(): the read index, shared by every id here. It is at least the
+  /// commit index at each read's arrival, which is all linearizability needs
+  /// (§6.4): a batch takes the commit index at its latest read.
   Index index;
-  Status status;
+  /// kOk, or kNotLeader.
+  ErrorCode error = ErrorCode::kOk;
+  /// For kNotLeader: the leader this node believes in, or NodeId::none().
+  NodeId leader_hint;
+
+  [[nodiscard]] bool ok() const noexcept { return error == ErrorCode::kOk; }
+  /// The outcome as a Status (built on demand; costs a string when not ok).
+  [[nodiscard]] Status status() const {
+    if (ok()) return {};
+    if (error == ErrorCode::kNotLeader) return Status::not_leader(leader_hint);
+    return {error, std::string{to_string(error)}};
+  }
 };
 
 /// Everything a node wants done, as one batch. Handle it in this order
@@ -55,9 +83,10 @@ struct ReadState {
 ///     promise a vote, an append or an installed snapshot that a crash must
 ///     not take back (§5.2).
 ///  4. Apply `committed` to the state machine, in order.
-///  5. For each of `reads` in order: fail it if its status is not ok; else
-///     serve it once the state machine has applied up to its index (now, if
-///     step 4 got there; otherwise when a later Ready's `committed` does).
+///  5. For each of `reads` in order, and each of its `request_ids` in order:
+///     fail the read if the ReadState is not ok(); else serve it once the state
+///     machine has applied up to the ReadState's index (now, if step 4 got
+///     there; otherwise when a later Ready's `committed` does).
 ///  6. Call Node::advance(std::move(ready)).
 ///
 /// No other call on the node may come between Node::ready() and advance().
@@ -68,7 +97,8 @@ struct Ready {
   std::vector<Message> messages_after_persist;
   std::vector<Entry> committed;
   std::vector<Event> events;
-  /// Confirmed (or failed) reads, in the order they were confirmed.
+  /// Confirmed (or failed) reads, in the order they were confirmed: one
+  /// ReadState per batch that shares an index and an outcome.
   std::vector<ReadState> reads;
   /// Snapshot data received from the leader, to write before anything else.
   std::vector<SnapshotChunk> snapshot_chunks;
