@@ -252,11 +252,14 @@ void NodeImpl::handle_install_snapshot_reply(const Message& message,
   }
   if (!current) return;  // About a transfer given up since.
   SnapshotTransfer& transfer = progress.snapshot;
+  // Any answer about this transfer shows the follower and the link alive: the
+  // resend timer (snapshot_timeouts) waits for silence, not for slow progress
+  // (answers to duplicates queued behind a slow link move nothing).
+  transfer.progressed = true;
   if (reply.next_offset > transfer.acked) {
     // Chunks written: slide the window (or resume further on, when the
     // follower already held part of the snapshot from this leader).
     transfer.acked = std::min(reply.next_offset, transfer.total);
-    transfer.progressed = true;
     transfer.rewound = false;
     if (transfer.sent < transfer.acked) {
       transfer.sent = transfer.acked;
@@ -271,7 +274,6 @@ void NodeImpl::handle_install_snapshot_reply(const Message& message,
     transfer.sent = reply.next_offset;
     transfer.done_sent = false;
     transfer.rewound = true;
-    transfer.progressed = true;
     appends_pending_ = true;
   }
 }
@@ -281,17 +283,22 @@ void NodeImpl::snapshot_timeouts() {
     if (progress.state != Progress::State::kSnapshot) continue;
     SnapshotTransfer& transfer = progress.snapshot;
     const bool outstanding = transfer.sent > transfer.acked || transfer.done_sent;
-    if (!transfer.progressed && outstanding) {
-      // Nothing acknowledged for a heartbeat interval: a chunk or its answer
-      // was lost. Resend from the last acknowledged byte.
-      transfer.sent = transfer.acked;
-      transfer.done_sent = false;
-      transfer.rewound = false;
-      transfer.progressed = true;
-      appends_pending_ = true;
+    if (transfer.progressed || !outstanding) {
+      transfer.progressed = false;
+      transfer.idle_ticks = 0;
       continue;
     }
-    transfer.progressed = false;
+    if (++transfer.idle_ticks < transfer.patience) continue;
+    // No answer for `patience` heartbeat intervals: a chunk or its answer was
+    // lost, or the link is slower than the patience allows (then the next
+    // wait is twice as long). Resend from the last acknowledged byte.
+    transfer.sent = transfer.acked;
+    transfer.done_sent = false;
+    transfer.rewound = false;
+    transfer.progressed = true;
+    transfer.idle_ticks = 0;
+    transfer.patience = std::min(transfer.patience * 2, SnapshotTransfer::kSnapshotPatienceMax);
+    appends_pending_ = true;
   }
 }
 

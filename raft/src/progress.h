@@ -46,12 +46,22 @@ struct SnapshotTransfer {
   std::uint64_t sent = 0;      ///< Bytes before this have been sent (since the last rewind).
   std::uint64_t sent_max = 0;  ///< The furthest `sent` ever got: below it a chunk is a resend.
   bool done_sent = false;      ///< The last chunk went out (since the last rewind).
-  /// Progress (a larger `acked`) since the last heartbeat tick: a transfer
-  /// that makes none for a whole heartbeat interval resends from `acked`.
+  /// An answer about this transfer since the last heartbeat tick: a transfer
+  /// that hears none for `patience` heartbeat intervals resends from `acked`.
   bool progressed = true;
   /// A rewind asked by a rejected chunk is in progress: later rejections of
   /// chunks sent before it are stale and ignored until `acked` moves.
   bool rewound = false;
+  /// Heartbeat ticks without progress before the leader resends from
+  /// `acked`: 1 at first, doubled after each such resend up to
+  /// kSnapshotPatienceMax (the back-off of TCP's retransmission timer, RFC 6298
+  /// §5.5). A link slow enough that a chunk takes longer than a heartbeat
+  /// interval to cross would otherwise see the window resent behind itself at
+  /// every tick, each resend delaying the acknowledgements further, and the
+  /// transfer would never finish (bench/snapshot_bench.cc, 10 MB/s).
+  std::uint32_t patience = 1;
+  std::uint32_t idle_ticks = 0;  ///< Heartbeat ticks in a row without progress.
+  static constexpr std::uint32_t kSnapshotPatienceMax = 32;
 };
 
 /// A leader's view of one peer (itself included).

@@ -103,6 +103,8 @@ void ClusterState::start_attempt(Client& client) {
     op.key = client.key;
     if (client.kind == OpKind::kWrite) {
       op.value = fmt::format("c{}-{}-{}", client.id, client.op_counter, client.attempt);
+      // Large values (a large state to snapshot); the unique tag stays first.
+      if (op.value.size() < spec.value_bytes) op.value.resize(spec.value_bytes, '.');
     }
     op.invoke = now;
     client.history_slot = history.size();

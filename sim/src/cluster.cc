@@ -56,6 +56,7 @@ ClusterState::ClusterState(const Scenario& spec, const Cluster::Options& opts)
   }
   cut.assign(static_cast<std::size_t>(cluster.hosts()) * cluster.hosts(), 0);
   last_arrival.assign(cut.size(), Time{});
+  link_free_at.assign(cut.size(), Time{});
 
   hosts.resize(cluster.hosts());
   for (std::uint32_t i = 0; i < cluster.hosts(); ++i) {
@@ -474,6 +475,10 @@ void ClusterState::apply_fault(const FaultSpec& fault) {
       fault_record.description =
           fmt::format("network: latency {}, loss {}, duplicate {}", defaults.latency.to_string(),
                       defaults.loss, defaults.duplicate);
+      // Only when set: the description is in the trace hash of older scenarios.
+      if (defaults.bandwidth > 0) {
+        fault_record.description += fmt::format(", bandwidth {} B/s", defaults.bandwidth);
+      }
       this->record(NodeId::none(), fault_record);
       return;
   }
@@ -526,5 +531,6 @@ const Node* Cluster::node(NodeId id) const noexcept {
 std::uint32_t Cluster::size() const noexcept { return state_->scenario.cluster.hosts(); }
 std::uint64_t Cluster::acknowledged_writes() const noexcept { return state_->acknowledged; }
 std::uint64_t Cluster::retries_deduplicated() const noexcept { return state_->deduplicated; }
+NetworkStats Cluster::network_stats() const noexcept { return state_->network_stats; }
 
 }  // namespace raft::sim

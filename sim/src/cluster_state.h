@@ -17,6 +17,11 @@
 
 namespace raft::sim::detail {
 
+/// InstallSnapshot data in a message, or in a Ready's chunks to write
+/// (NetworkStats::snapshot_bytes_held).
+[[nodiscard]] std::uint64_t snapshot_data_bytes(const Message& message) noexcept;
+[[nodiscard]] std::uint64_t snapshot_data_bytes(const Ready& ready) noexcept;
+
 /// What an event on the queue does.
 enum class EventType : std::uint8_t {
   kDeliver,        ///< target: host; data: message slot.
@@ -214,6 +219,10 @@ struct ClusterState {
   bool blocked(NodeId from, NodeId to) const;
   void send_message(Message message);
   void deliver(Host& host, std::uint64_t slot);
+  /// Snapshot data entering (+) or leaving (-) the network or a receiver's
+  /// buffers: NetworkStats::snapshot_bytes_held and its high-water mark.
+  void hold_snapshot_bytes(std::uint64_t bytes);
+  void release_snapshot_bytes(std::uint64_t bytes);
   Duration client_latency();
 
   // ---- host driver (host.cc) ----
@@ -295,6 +304,10 @@ struct ClusterState {
   // arrives. A connection reset travels behind the data sent before it (TCP
   // keeps order within a connection), so it is reported no earlier.
   std::vector<Time> last_arrival;
+  // link_free_at[from * n + to]: when a link with a bandwidth has sent the
+  // messages queued on it (LinkSpec::bandwidth); unused on unlimited links.
+  std::vector<Time> link_free_at;
+  NetworkStats network_stats;
   std::uint64_t next_message_id = 1;
   std::vector<std::optional<Message>> message_slots;
   std::vector<std::uint64_t> message_ids;

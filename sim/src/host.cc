@@ -100,8 +100,10 @@ void ClusterState::crash(Host& h, bool silent) {
   h.node.reset();
   // What was written but not yet synced is lost: the Ready waiting for its
   // fsync never reached h.disk.
+  if (h.in_flight) release_snapshot_bytes(snapshot_data_bytes(*h.in_flight));
   h.in_flight.reset();
   h.disk_done = false;
+  for (const InboxItem& item : h.inbox) release_snapshot_bytes(snapshot_data_bytes(item.message));
   h.inbox.clear();
   h.transfer_pending = false;
   h.client_inbox.clear();
@@ -163,6 +165,7 @@ void ClusterState::drive(Host& h) {
     if (!h.inbox.empty()) {
       InboxItem item = std::move(h.inbox.front());
       h.inbox.pop_front();
+      release_snapshot_bytes(snapshot_data_bytes(item.message));
       if (item.peer_down.valid()) {
         node.tick(local_time(h));
         node.peer_down(item.peer_down);
@@ -210,6 +213,7 @@ void ClusterState::handle_ready(Host& h) {
     ready.messages.clear();
     Duration fsync{};
     if (ready.must_sync) fsync = scenario.disk.fsync.sample(prng) + h.fsync_extra;
+    hold_snapshot_bytes(snapshot_data_bytes(ready));  // Until written, in finish_ready().
     h.in_flight.emplace(std::move(ready));
     if (fsync > Duration{}) {
       // The node waits for its disk, as a synchronous Raft loop does.
@@ -225,6 +229,7 @@ void ClusterState::finish_ready(Host& h) {
   RAFT_ASSERT(h.in_flight.has_value());
   Ready ready = std::move(*h.in_flight);
   h.in_flight.reset();
+  release_snapshot_bytes(snapshot_data_bytes(ready));
   h.disk.persist(ready);  // Now durable (snapshot chunks, install, entries, compaction).
   if (ready.snapshot_to_install) {
     // Figure 5.3: "reset state machine using snapshot contents".

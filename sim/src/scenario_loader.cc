@@ -32,6 +32,7 @@
 //     latency: 2ms                      # a distribution, see below
 //     loss: 0.01                        # probabilities are numbers in [0, 1]
 //     duplicate: 0.0
+//     bandwidth: 0                      # bytes/s per direction, or 100MB/s, 1Gbit/s; 0: unlimited
 //     links:                            # one direction each; unset fields copy the defaults
 //       - {from: 1, to: 2, latency: 50ms, loss: 0.1}
 //   disk: {fsync: {lognormal: [2ms, 0.5]}}
@@ -44,6 +45,7 @@
 //       timeout: 2s                     # per attempt
 //       read_ratio: 0.5
 //       keys: 10
+//       value_bytes: 0                  # writes' values padded to this many bytes (0: no padding)
 //       retry: {policy: fixed, base: 1s}
 //       endpoints: [1, 2, 3]            # default: every node
 //       follow_leader_hint: true
@@ -332,6 +334,65 @@ std::optional<std::uint64_t> unsigned_from_text(std::string_view text, std::stri
   return value;
 }
 
+/// Link bandwidth in bytes per second: a whole number (bytes/s), or a number
+/// and a unit: B/s, kB/s, MB/s, GB/s (powers of 1000), KiB/s, MiB/s, GiB/s
+/// (powers of 1024), bit/s, kbit/s, Mbit/s, Gbit/s. 0 means unlimited.
+std::optional<std::uint64_t> bandwidth_from_text(std::string_view text, std::string& problem) {
+  const std::string_view original = text;
+  text = trim(text);
+  std::size_t i = 0;
+  while (i < text.size() && (is_digit(text[i]) || text[i] == '.' || text[i] == '_')) ++i;
+  const std::string_view number_text = text.substr(0, i);
+  const std::string unit = lower(trim(text.substr(i)));
+  if (unit.empty()) return unsigned_from_text(text, problem);
+  struct Unit {
+    std::string_view name;
+    double bytes_per_s;
+  };
+  static constexpr Unit kUnits[] = {
+      {"b/s", 1.0},      {"kb/s", 1e3},        {"mb/s", 1e6},           {"gb/s", 1e9},
+      {"kib/s", 1024.0}, {"mib/s", 1048576.0}, {"gib/s", 1073741824.0}, {"bit/s", 0.125},
+      {"kbit/s", 125.0}, {"mbit/s", 125e3},    {"gbit/s", 125e6}};
+  double scale = 0;
+  for (const Unit& candidate : kUnits) {
+    if (unit == candidate.name) scale = candidate.bytes_per_s;
+  }
+  const auto example = "e.g. 100MB/s, 1GiB/s, 800Mbit/s or a whole number of bytes/s";
+  if (!text.empty() && text.front() == '-') {
+    problem = fmt::format("{} is negative; expected 0 (unlimited) or more", quote(original));
+    return std::nullopt;
+  }
+  if (number_text.empty()) {
+    problem = fmt::format("{} is not a bandwidth ({})", quote(original), example);
+    return std::nullopt;
+  }
+  if (scale == 0) {
+    problem = fmt::format(
+        "{} has an unknown unit {}; use B/s, kB/s, MB/s, GB/s, KiB/s, MiB/s, "
+        "GiB/s, bit/s, kbit/s, Mbit/s or Gbit/s",
+        quote(original), quote(unit));
+    return std::nullopt;
+  }
+  std::string digits(number_text);
+  digits.erase(std::remove(digits.begin(), digits.end(), '_'), digits.end());
+  double number = 0;
+  const auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), number);
+  if (digits.empty() || error != std::errc{} || end != digits.data() + digits.size()) {
+    problem = fmt::format("{} is not a bandwidth ({})", quote(original), example);
+    return std::nullopt;
+  }
+  const double bytes = std::round(number * scale);
+  if (number > 0 && bytes < 1) {
+    problem = fmt::format("{} is below 1 byte/s; 0 means unlimited", quote(original));
+    return std::nullopt;
+  }
+  if (!(bytes < 1.8e19)) {
+    problem = fmt::format("{} is too large a bandwidth", quote(original));
+    return std::nullopt;
+  }
+  return static_cast<std::uint64_t>(bytes);
+}
+
 std::optional<double> double_from_text(std::string_view text, std::string& problem) {
   const std::string_view original = text;
   text = trim(text);
@@ -443,6 +504,7 @@ struct LinkChange {
   std::optional<Distribution> latency;
   std::optional<double> loss;
   std::optional<double> duplicate;
+  std::optional<std::uint64_t> bandwidth;
 };
 
 class Reader {
@@ -526,6 +588,14 @@ class Reader {
   [[nodiscard]] static std::uint64_t u64(const Field& field) {
     std::string problem;
     const auto value = unsigned_from_text(scalar(field, "a whole number"), problem);
+    if (!value) fail(field, problem);
+    return *value;
+  }
+
+  [[nodiscard]] static std::uint64_t bandwidth(const Field& field) {
+    std::string problem;
+    const auto value =
+        bandwidth_from_text(scalar(field, "a bandwidth (e.g. 100MB/s, 1GiB/s)"), problem);
     if (!value) fail(field, problem);
     return *value;
   }
@@ -833,15 +903,16 @@ void Reader::priorities(const Field& field, std::map<NodeId, std::uint32_t>& out
 }
 
 void Reader::network(const Field& field, NetworkSpec& out) {
-  const Mapping map(*this, field, {"latency", "loss", "duplicate", "links"});
+  const Mapping map(*this, field, {"latency", "loss", "duplicate", "bandwidth", "links"});
   if (const Field* value = map.find("latency")) out.defaults.latency = distribution(*value);
   if (const Field* value = map.find("loss")) out.defaults.loss = probability(*value);
   if (const Field* value = map.find("duplicate")) out.defaults.duplicate = probability(*value);
+  if (const Field* value = map.find("bandwidth")) out.defaults.bandwidth = bandwidth(*value);
   const Field* links = map.find("links");
   if (links == nullptr) return;
   out.links.clear();
   for (const Field& item : list(*links, "a list of {from: 1, to: 2, latency: 50ms, loss: 0.1}")) {
-    const Mapping entry(*this, item, {"from", "to", "latency", "loss", "duplicate"});
+    const Mapping entry(*this, item, {"from", "to", "latency", "loss", "duplicate", "bandwidth"});
     const Field* from = entry.find("from");
     const Field* to = entry.find("to");
     if (from == nullptr || to == nullptr) {
@@ -853,6 +924,9 @@ void Reader::network(const Field& field, NetworkSpec& out) {
     if (const Field* value = entry.find("loss")) override_spec.link.loss = probability(*value);
     if (const Field* value = entry.find("duplicate")) {
       override_spec.link.duplicate = probability(*value);
+    }
+    if (const Field* value = entry.find("bandwidth")) {
+      override_spec.link.bandwidth = bandwidth(*value);
     }
     out.links.push_back(override_spec);
   }
@@ -891,9 +965,10 @@ void Reader::clients(const Field& field, std::vector<ClientSpec>& out) {
 }
 
 void Reader::client(const Field& field, ClientSpec& out) {
-  const Mapping map(*this, field,
-                    {"name", "count", "mode", "interval", "timeout", "read_ratio", "keys", "retry",
-                     "endpoints", "follow_leader_hint", "sessions", "start", "stop"});
+  const Mapping map(
+      *this, field,
+      {"name", "count", "mode", "interval", "timeout", "read_ratio", "keys", "value_bytes", "retry",
+       "endpoints", "follow_leader_hint", "sessions", "start", "stop"});
   if (const Field* value = map.find("name")) out.name = text(*value);
   if (const Field* value = map.find("count")) out.count = u32(*value);
   if (const Field* value = map.find("mode")) {
@@ -904,6 +979,7 @@ void Reader::client(const Field& field, ClientSpec& out) {
   if (const Field* value = map.find("timeout")) out.timeout = duration(*value);
   if (const Field* value = map.find("read_ratio")) out.read_ratio = probability(*value);
   if (const Field* value = map.find("keys")) out.keys = u32(*value);
+  if (const Field* value = map.find("value_bytes")) out.value_bytes = u64(*value);
   if (const Field* value = map.find("retry")) retry(*value, out.retry);
   if (const Field* value = map.find("endpoints")) {
     out.endpoints.clear();
@@ -1024,6 +1100,7 @@ void Reader::timeline(const Field& field, const LinkSpec& network_defaults,
     if (changes[i]->latency) current.latency = *changes[i]->latency;
     if (changes[i]->loss) current.loss = *changes[i]->loss;
     if (changes[i]->duplicate) current.duplicate = *changes[i]->duplicate;
+    if (changes[i]->bandwidth) current.bandwidth = *changes[i]->bandwidth;
     out[i].network = current;
   }
 }
@@ -1207,12 +1284,15 @@ FaultSpec Reader::fault(const Field& field, std::optional<LinkChange>& change) {
       spec.clock_rate = number(*rate);
       break;
     case FaultKind::kNetworkChange: {
-      const Mapping fields(*this, *target, {"latency", "loss", "duplicate"});
-      if (fields.size() == 0) fail(*target, "nothing to change; give latency, loss or duplicate");
+      const Mapping fields(*this, *target, {"latency", "loss", "duplicate", "bandwidth"});
+      if (fields.size() == 0) {
+        fail(*target, "nothing to change; give latency, loss, duplicate or bandwidth");
+      }
       LinkChange parsed;
       if (const Field* value = fields.find("latency")) parsed.latency = distribution(*value);
       if (const Field* value = fields.find("loss")) parsed.loss = probability(*value);
       if (const Field* value = fields.find("duplicate")) parsed.duplicate = probability(*value);
+      if (const Field* value = fields.find("bandwidth")) parsed.bandwidth = bandwidth(*value);
       change = parsed;
       break;
     }
@@ -1471,6 +1551,11 @@ Problem check_clients(const std::vector<ClientSpec>& clients, std::uint32_t size
     if (auto problem = check_positive(client.timeout, path + ".timeout")) return problem;
     if (auto problem = check_probability(client.read_ratio, path + ".read_ratio")) return problem;
     if (client.keys == 0) return issue(path + ".keys", "0 keys; at least 1");
+    if (client.value_bytes > ClientSpec::kValueBytesMax) {
+      return issue(path + ".value_bytes",
+                   fmt::format("{} bytes is too large a value; at most {} (1 GiB)",
+                               client.value_bytes, ClientSpec::kValueBytesMax));
+    }
     if (auto problem = check_retry(client.retry, path + ".retry")) return problem;
     for (std::size_t e = 0; e < client.endpoints.size(); ++e) {
       if (auto problem =

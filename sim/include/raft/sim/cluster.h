@@ -34,6 +34,23 @@ enum class Mutation : std::uint8_t {
   kLocalRead,
 };
 
+/// The size the simulated network charges a message against its link's
+/// bandwidth (LinkSpec::bandwidth): an estimate of its encoding, the payload
+/// bytes (entries with Entry::kHeaderBytes each, snapshot data) plus a fixed
+/// header per message and per field.
+[[nodiscard]] std::uint64_t wire_bytes(const Message& message) noexcept;
+
+/// What the simulated network carried, since the start of the run.
+struct NetworkStats {
+  std::uint64_t messages_sent = 0;  ///< Messages the nodes sent (drops included).
+  std::uint64_t bytes_sent = 0;     ///< Their wire_bytes().
+  /// InstallSnapshot data sent but not yet written by its receiver: on the
+  /// wire (or queued for a busy link), in a busy host's inbox, or in a Ready
+  /// waiting for its fsync. The extra memory a snapshot transfer costs.
+  std::uint64_t snapshot_bytes_held = 0;
+  std::uint64_t snapshot_bytes_held_max = 0;  ///< Its high-water mark.
+};
+
 /// Why a run stopped.
 enum class StopReason : std::uint8_t {
   kDuration,      ///< Reached the scenario's duration (or the requested time).
@@ -90,6 +107,8 @@ class Cluster {
   /// Retries a leader answered from a session's saved reply (thesis §6.3)
   /// instead of applying them again.
   [[nodiscard]] std::uint64_t retries_deduplicated() const noexcept;
+  /// The network's counters (bytes carried, snapshot data held in transit).
+  [[nodiscard]] NetworkStats network_stats() const noexcept;
 
  private:
   std::unique_ptr<detail::ClusterState> state_;

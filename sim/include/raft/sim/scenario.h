@@ -69,6 +69,13 @@ struct LinkSpec {
   Distribution latency = Distribution::uniform(1ms, 3ms);
   double loss = 0.0;       ///< Probability a message is dropped.
   double duplicate = 0.0;  ///< Probability a message is delivered twice.
+  /// Bytes per second this direction carries; 0 (the default) means unlimited.
+  /// A message then takes wire_bytes(message) / bandwidth to transmit, starting
+  /// once the messages sent before it on this direction are out (a FIFO
+  /// queue: serialization delay), and `latency` applies after that. Such a
+  /// link is one stream, like a TCP connection: messages arrive in the order
+  /// sent, so latency jitter delays them but never reorders them.
+  std::uint64_t bandwidth = 0;
 };
 
 struct LinkOverride {
@@ -139,6 +146,11 @@ struct ClientSpec {
   Duration timeout = 1s;    ///< Per attempt.
   double read_ratio = 0.0;  ///< Fraction of operations that are reads.
   std::uint32_t keys = 1;   ///< Keys k0..k{keys-1}, chosen uniformly.
+  /// Each write's value is padded to this many bytes (its unique tag first, so
+  /// a shorter setting changes nothing); 0: the tag alone. Large values make
+  /// large states, e.g. to measure snapshot transfers.
+  std::uint64_t value_bytes = 0;
+  static constexpr std::uint64_t kValueBytesMax = std::uint64_t{1} << 30U;
   RetrySpec retry;
   /// Hosts the client knows; empty means every node. It starts with the first
   /// and moves to the next one on a failure (the multi-endpoint client).
