@@ -178,14 +178,23 @@ std::string check(const Wal& wal, const Model& model) {
 
 /// Crashes a run of `ops` after `stop` mutations, restarts, checks; then
 /// checks that the recovered log takes a write and keeps it.
+/// With `recovery_stop`, the first recovery crashes too, after that many mutations.
 void crash_and_check(const std::vector<Op>& ops, const WalOptions& options, std::uint64_t stop,
-                     CrashMode mode, std::uint64_t seed, const std::string& context) {
+                     CrashMode mode, std::uint64_t seed, const std::string& context,
+                     std::optional<std::uint64_t> recovery_stop = std::nullopt) {
   SCOPED_TRACE(context);
   MemoryFileSystem fs;
   fs.stop_after(stop);
   Model model;
   if (auto wal = Wal::open(fs, options); wal.ok()) run(**wal, ops, model);
   fs.crash(mode, seed);
+  if (recovery_stop) {
+    // Recovery cuts tails, removes files and starts a segment: a crash in the
+    // middle of that must leave a log that recovers just as well.
+    fs.stop_after(*recovery_stop);
+    (void)Wal::open(fs, options);
+    fs.crash(mode, seed + 1);
+  }
 
   auto recovered = Wal::open(fs, options);
   ASSERT_TRUE(recovered.ok()) << recovered.status().to_string();
@@ -375,11 +384,16 @@ TEST(WalCrash, RandomWorkloadsSurviveRandomCrashes) {
     const std::uint64_t total = mutations_of(ops, options);
     const std::uint64_t stop = prng.uniform(total + 1);
     const auto mode = static_cast<CrashMode>(prng.uniform(3));
-    crash_and_check(ops, options, stop, mode, prng.next(),
+    const std::uint64_t crash_seed = prng.next();
+    std::optional<std::uint64_t> recovery_stop;
+    if (prng.chance(0.5)) recovery_stop = prng.uniform(8);
+    crash_and_check(ops, options, stop, mode, crash_seed,
                     fmt::format("seed={} (replay: RAFT_SEED={} ./tests/storage_wal_test "
                                 "--gtest_filter='WalCrash.Random*'): crash after {} of {} "
-                                "mutations, mode {}",
-                                seed, seed, stop, total, static_cast<int>(mode)));
+                                "mutations, mode {}, recovery crashes after {} mutations",
+                                seed, seed, stop, total, static_cast<int>(mode),
+                                recovery_stop ? std::to_string(*recovery_stop) : "no"),
+                    recovery_stop);
     if (::testing::Test::HasFatalFailure()) return;
   }
 }
