@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -299,6 +300,65 @@ TEST(Wal, GroupCommitSyncsOncePerBatch) {
   fs.crash(CrashMode::kLoseUnsynced);
   wal.reset();
   EXPECT_EQ(read_all(*open_ok(fs)), make_entries(1, 1, 10));
+}
+
+TEST(MemoryFileSystem, CrashKeepsSyncedDataAndWhatTheModeSays) {
+  for (const CrashMode mode : {CrashMode::kLoseUnsynced, CrashMode::kKeepUnsynced}) {
+    MemoryFileSystem fs;
+    auto file = std::move(*fs.open("a", OpenMode::kAppend));
+    ASSERT_TRUE(file->append(bytes_of("synced")).ok());
+    ASSERT_TRUE(file->sync().ok());
+    ASSERT_TRUE(fs.sync_dir().ok());
+    ASSERT_TRUE(file->append(bytes_of("+later")).ok());
+    auto other = std::move(*fs.open("b", OpenMode::kAppend));  // its name never synced
+    ASSERT_TRUE(other->append(bytes_of("b")).ok());
+    ASSERT_TRUE(other->sync().ok());
+    fs.crash(mode);
+    const bool keep = mode == CrashMode::kKeepUnsynced;
+    EXPECT_EQ(*fs.contents("a"), bytes_of(keep ? "synced+later" : "synced"));
+    EXPECT_EQ(fs.contents("b").ok(), keep);
+    // Handles from before the crash are dead.
+    EXPECT_EQ(file->append(bytes_of("x")).code(), ErrorCode::kIo);
+  }
+}
+
+TEST(MemoryFileSystem, RandomCrashTearsOnlyUnsyncedSectors) {
+  bool saw_torn = false;
+  for (std::uint64_t seed = 1; seed <= 64; ++seed) {
+    MemoryFileSystem fs;
+    auto file = std::move(*fs.open("a", OpenMode::kAppend));
+    ASSERT_TRUE(fs.sync_dir().ok());
+    const std::vector<std::byte> synced(700, std::byte{1});
+    const std::vector<std::byte> later(2000, std::byte{2});
+    ASSERT_TRUE(file->append(synced).ok());
+    ASSERT_TRUE(file->sync().ok());
+    ASSERT_TRUE(file->append(later).ok());
+    fs.crash(CrashMode::kRandom, seed);
+    const auto data = *fs.contents("a");
+    ASSERT_GE(data.size(), synced.size()) << "seed " << seed;
+    ASSERT_LE(data.size(), synced.size() + later.size()) << "seed " << seed;
+    EXPECT_TRUE(std::equal(synced.begin(), synced.end(), data.begin())) << "seed " << seed;
+    // A torn write ends on a sector boundary (or the write's own end).
+    if (data.size() != synced.size() && data.size() != synced.size() + later.size()) {
+      EXPECT_EQ(data.size() % MemoryFileSystem::kSectorBytes, 0U) << "seed " << seed;
+      saw_torn = true;
+    }
+  }
+  EXPECT_TRUE(saw_torn);
+}
+
+TEST(MemoryFileSystem, StopAfterRefusesEveryLaterMutation) {
+  MemoryFileSystem fs;
+  auto file = std::move(*fs.open("a", OpenMode::kAppend));  // 1 mutation: the creation
+  fs.stop_after(1);
+  EXPECT_TRUE(file->append(bytes_of("one")).ok());
+  EXPECT_EQ(file->sync().code(), ErrorCode::kIo);
+  EXPECT_EQ(fs.sync_dir().code(), ErrorCode::kIo);
+  fs.crash(CrashMode::kLoseUnsynced);
+  EXPECT_FALSE(fs.contents("a").ok());  // the creation was never made durable
+  // After the restart the disk works again.
+  auto again = std::move(*fs.open("a", OpenMode::kAppend));
+  EXPECT_TRUE(again->sync().ok());
 }
 
 TEST(PosixFileSystem, RunsTheLogOnARealDirectory) {
