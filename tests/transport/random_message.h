@@ -77,14 +77,16 @@ inline Message random_message(Prng& prng, std::size_t kind,
   const auto index = [&] { return Index{random_u64(prng)}; };
   const auto older_term = [&] { return Term{prng.uniform(term.value() + 1)}; };
   const auto coin = [&] { return prng.uniform(2) == 0; };
+  // Election priority, 0 (never lead) included: it must survive the trip as itself.
+  const auto priority = [&] { return static_cast<std::uint32_t>(prng.uniform(4)); };
   switch (kind) {
     case 0:
-      message.body = VoteRequest{index(), older_term(), coin(), coin()};
+      message.body = VoteRequest{index(), older_term(), coin(), coin(), priority()};
       break;
     case 1:
       message.body = VoteReply{coin(), coin(),
                                static_cast<VoteDenial>(prng.uniform(
-                                   static_cast<std::uint64_t>(VoteDenial::kNotVoter) + 1))};
+                                   static_cast<std::uint64_t>(VoteDenial::kLowerPriority) + 1))};
       break;
     case 2: {
       AppendRequest request{Index{prng.uniform(1U << 20)}, older_term(), index(), {}};
@@ -105,13 +107,13 @@ inline Message random_message(Prng& prng, std::size_t kind,
       break;
     }
     case 3:
-      message.body = AppendReply{coin(), index(), index(), Term{random_u64(prng)}};
+      message.body = AppendReply{coin(), index(), index(), Term{random_u64(prng)}, priority()};
       break;
     case 4:
       message.body = Heartbeat{index(), random_u64(prng)};
       break;
     case 5:
-      message.body = HeartbeatReply{random_u64(prng)};
+      message.body = HeartbeatReply{random_u64(prng), priority()};
       break;
     case 6:
       message.body = TimeoutNow{};

@@ -35,6 +35,7 @@ void put_body(const VoteRequest& body, wire::Envelope& out) {
   w.set_last_log_term(body.last_log_term.value());
   w.set_pre_vote(body.pre_vote);
   w.set_leadership_transfer(body.leadership_transfer);
+  w.set_priority(body.priority);
 }
 
 void put_body(const VoteReply& body, wire::Envelope& out) {
@@ -65,6 +66,7 @@ void put_body(const AppendReply& body, wire::Envelope& out) {
   w.set_index(body.index.value());
   w.set_hint_index(body.hint_index.value());
   w.set_hint_term(body.hint_term.value());
+  w.set_priority(body.priority);
 }
 
 void put_body(const Heartbeat& body, wire::Envelope& out) {
@@ -74,7 +76,9 @@ void put_body(const Heartbeat& body, wire::Envelope& out) {
 }
 
 void put_body(const HeartbeatReply& body, wire::Envelope& out) {
-  out.mutable_heartbeat_reply()->set_round(body.round);
+  wire::HeartbeatReply& w = *out.mutable_heartbeat_reply();
+  w.set_round(body.round);
+  w.set_priority(body.priority);
 }
 
 void put_body(const TimeoutNow& /*body*/, wire::Envelope& out) { out.mutable_timeout_now(); }
@@ -163,15 +167,21 @@ Result<Membership> get_membership(const wire::Membership& w, std::string_view fi
   return membership;
 }
 
+// An absent priority is the default (Config::priority), not 0, which means "never lead".
+template <class Wire>
+std::uint32_t priority_of(const Wire& w) {
+  return w.has_priority() ? w.priority() : std::uint32_t{1};
+}
+
 Result<MessageBody> get_body(const wire::VoteRequest& w, Term /*term*/) {
   return MessageBody{VoteRequest{Index{w.last_log_index()}, Term{w.last_log_term()}, w.pre_vote(),
-                                 w.leadership_transfer()}};
+                                 w.leadership_transfer(), priority_of(w)}};
 }
 
 Result<MessageBody> get_body(const wire::VoteReply& w, Term /*term*/) {
   // Keep in step with raft::VoteDenial: a value this build does not know is refused rather
   // than cast into an enumerator that does not exist.
-  constexpr auto kLastDenial = static_cast<int>(VoteDenial::kNotVoter);
+  constexpr auto kLastDenial = static_cast<int>(VoteDenial::kLowerPriority);
   const int denial = w.denial();
   if (denial < 0 || denial > kLastDenial) {
     return invalid(fmt::format("VoteReply.denial: unknown value {}", denial));
@@ -227,8 +237,8 @@ Result<MessageBody> get_body(const wire::AppendRequest& w, Term term) {
 }
 
 Result<MessageBody> get_body(const wire::AppendReply& w, Term /*term*/) {
-  return MessageBody{
-      AppendReply{w.success(), Index{w.index()}, Index{w.hint_index()}, Term{w.hint_term()}}};
+  return MessageBody{AppendReply{w.success(), Index{w.index()}, Index{w.hint_index()},
+                                 Term{w.hint_term()}, priority_of(w)}};
 }
 
 Result<MessageBody> get_body(const wire::Heartbeat& w, Term /*term*/) {
@@ -236,7 +246,7 @@ Result<MessageBody> get_body(const wire::Heartbeat& w, Term /*term*/) {
 }
 
 Result<MessageBody> get_body(const wire::HeartbeatReply& w, Term /*term*/) {
-  return MessageBody{HeartbeatReply{w.round()}};
+  return MessageBody{HeartbeatReply{w.round(), priority_of(w)}};
 }
 
 Result<MessageBody> get_body(const wire::TimeoutNow& /*w*/, Term /*term*/) {
