@@ -102,10 +102,8 @@ void NodeImpl::handle_install_snapshot(const Message& message, InstallSnapshot&&
   // installed, and the commit index moves up to it (it is committed).
   if (meta.index <= log_.committed() || log_.match_term(meta.index, meta.term)) {
     if (receiving_ && receiving_->index <= meta.index) receiving_.reset();
-    if (meta.index > log_.committed()) {
-      emit(CommitAdvanced{log_.committed(), meta.index});
-      log_.commit_to(meta.index);
-    }
+    // Through commit_to, so that memberships committed with it take effect.
+    if (meta.index > log_.committed()) commit_to(meta.index);
     reply(chunk_end, /*done=*/true, /*rejected=*/false);
     return;
   }
