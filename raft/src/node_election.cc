@@ -278,6 +278,12 @@ void NodeImpl::handle_vote_reply(const Message& message, const VoteReply& reply)
 }
 
 void NodeImpl::tally_votes() {
+  if (!is_voter(config_.id)) {
+    // A membership that took effect mid-campaign left us out: only voters
+    // lead (thesis §4.2.2), whatever the ballots say.
+    become_follower(term_, NodeId::none(), RoleChangeReason::kRemoved);
+    return;
+  }
   // Thesis §4.3: in a joint configuration a candidate needs a majority of
   // both the old and the new voters.
   const VoteOutcome outcome = tally(membership_, [&](NodeId id) {

@@ -120,6 +120,9 @@ void NodeImpl::handle_timeout_now(const Message& message) {
   if (role_ != Role::kFollower || leader_ != message.from) return;
   // A priority-0 node never leads; the leader's transfer aborts on its deadline.
   if (!may_lead()) return;
+  // Nor does a node the membership no longer counts as a voter: the request
+  // may have crossed the change that removed it (thesis §4.2.2).
+  if (!is_voter(config_.id)) return;
   // The leader vouches that our log is complete: skip pre-vote and campaign
   // now, with the flag that lets voters set their lease aside (§4.2.3).
   become_candidate(RoleChangeReason::kLeadershipTransfer);

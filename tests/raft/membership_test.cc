@@ -398,6 +398,21 @@ TEST(MembershipCluster, RemovedLeaderStepsDownWhenItCannotHandOver) {
   EXPECT_EQ(net[1]->next_deadline(), kTimeNever);
 }
 
+// A TimeoutNow that crosses the change removing its target must not make a
+// removed server campaign (thesis §4.2.2: only voters lead).
+TEST(MembershipCluster, RemovedServerIgnoresALateTimeoutNow) {
+  // Node 3's log holds, committed, the membership that removed it.
+  std::vector<Entry> log = log_of({1});
+  log.push_back(Entry{Term{1}, Index{2}, EntryType::kConfig, encode_membership(simple({1, 2}))});
+  Peer removed(config_for(3, 3), log, HardState{Term{1}, NodeId{}, Index{2}});
+  ASSERT_FALSE(removed->membership().is_voter(NodeId{3}));
+  removed.receive(heartbeat(1, 3, 1, 2));
+  ASSERT_EQ(removed->leader(), NodeId{1});
+  removed.receive(Message{NodeId{1}, NodeId{3}, Term{1}, TimeoutNow{}});
+  EXPECT_EQ(removed->role(), Role::kFollower);
+  EXPECT_EQ(removed->term(), Term{1}) << "no campaign, so no new term";
+}
+
 // A change can commit and still leave the cluster without a working majority
 // (the added server is down): the new membership is what counts from then on.
 TEST(MembershipCluster, AddingAnUnreachableVoterCanLoseQuorum) {
