@@ -208,8 +208,10 @@ void NodeImpl::handle_vote_request(const Message& message, const VoteRequest& re
   // it wins once its own timer fires; a lower one may still win with the votes
   // of lower or less up-to-date voters. A transfer campaign is exempt: the
   // leader chose the target (thesis §3.10), and a lower-priority leader hands
-  // over again by itself.
-  if (!request.leadership_transfer && request.priority < config_.priority &&
+  // over again by itself. Only a voter that could lead itself prefers itself:
+  // a removed server (or a learner) that an old configuration still asks
+  // must not block the only candidates that can win (thesis §4.2.2).
+  if (!request.leadership_transfer && request.priority < config_.priority && is_voter(config_.id) &&
       request.last_log_term == log_.last_term() && request.last_log_index == log_.last_index()) {
     reply_vote(message, pre_vote, VoteDenial::kLowerPriority, refusal_term);
     // Only for an election starting from our own term: a pre-vote for a

@@ -14,18 +14,30 @@ namespace raft::sim::detail {
 // ---------------------------------------------------------------------------
 // Clocks: each host reads its own, which may drift from the simulator's.
 
-Time ClusterState::local_time(const Host& h) const {
-  if (h.clock_rate == 1.0) return h.anchor_local + (now - h.anchor_global);
-  const double elapsed = static_cast<double>((now - h.anchor_global).count()) * h.clock_rate;
+namespace {
+
+// The host's clock at global time `global` (drifting clocks run at clock_rate).
+Time local_at(const Host& h, Time global) {
+  if (h.clock_rate == 1.0) return h.anchor_local + (global - h.anchor_global);
+  const double elapsed = static_cast<double>((global - h.anchor_global).count()) * h.clock_rate;
   return h.anchor_local + Duration{static_cast<Duration::rep>(std::floor(elapsed))};
 }
+
+}  // namespace
+
+Time ClusterState::local_time(const Host& h) const { return local_at(h, now); }
 
 Time ClusterState::global_time(const Host& h, Time local) const {
   if (local == kTimeNever) return kTimeNever;
   if (h.clock_rate == 1.0) return h.anchor_global + (local - h.anchor_local);
   // Round up, so that the host's clock has reached `local` when it wakes.
   const double elapsed = static_cast<double>((local - h.anchor_local).count()) / h.clock_rate;
-  return h.anchor_global + Duration{static_cast<Duration::rep>(std::ceil(elapsed))};
+  Time global = h.anchor_global + Duration{static_cast<Duration::rep>(std::ceil(elapsed))};
+  // Floating-point rounding can leave the clock a nanosecond short of `local`
+  // there: the host would wake, find nothing due, and be woken again at the
+  // same instant forever (swarm seed 1220 with 3 nodes). Step until it is not.
+  while (local_at(h, global) < local) global += Duration{1};
+  return global;
 }
 
 // ---------------------------------------------------------------------------

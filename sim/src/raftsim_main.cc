@@ -136,6 +136,24 @@ int run_command(const ScenarioArgs& args, bool json, const std::string& trace_fi
   return result.passed() ? 0 : kExitFailed;
 }
 
+// `raftsim check --show`: one seed's run as `raftsim run` prints it, to see
+// what a failing seed did.
+int show_command(std::uint64_t seeds, std::uint64_t first_seed, const SwarmOptions& options) {
+  int status = 0;
+  for (std::uint64_t seed = first_seed; seed < first_seed + seeds; ++seed) {
+    const Scenario scenario = swarm_scenario(seed, options);
+    RunOptions run;
+    run.mutation = options.mutation;
+    const RunResult result = run_scenario(scenario, run);
+    fmt::print("{}\n",
+               render_ascii_timeline(result.events, result.metrics, timeline_options(result)));
+    fmt::print("faults     {}\n{}", describe_swarm(scenario), format_summary(result));
+    if (!result.violations.empty()) fmt::print(stderr, "{}", format_violation_report(result));
+    if (!result.passed()) status = kExitFailed;
+  }
+  return status;
+}
+
 // Percentile by nearest rank over a sorted sample.
 double percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;
@@ -291,6 +309,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 256));
   check->add_option("--mutation", mutation, "Test the checker with a broken protocol")
       ->check(CLI::IsMember({"none", "double-vote"}));
+  bool show = false;
+  check->add_flag("--show", show,
+                  "Print each seed's timeline and summary, as `run` does (for a few seeds)");
 
   try {
     app.parse(argc, argv);
@@ -310,5 +331,6 @@ int main(int argc, char** argv) {
   }
   swarm.duration = *parsed;
   swarm.mutation = mutation == "double-vote" ? Mutation::kDoubleVote : Mutation::kNone;
+  if (show) return show_command(check_seeds, check_first, swarm);
   return check_command(check_seeds, check_first, swarm, jobs);
 }
