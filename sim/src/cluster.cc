@@ -65,6 +65,10 @@ ClusterState::ClusterState(const Scenario& spec, const Cluster::Options& opts)
     sessions.timeout = scenario.sessions.timeout;
     sessions.sessions_max = static_cast<std::size_t>(scenario.sessions.sessions_max);
     hosts[i].kv = KvStore{sessions};
+    if (scenario.disk.log == DiskSpec::Log::kWal) {
+      const Status status = hosts[i].disk.use_wal();
+      RAFT_ASSERT_MSG(status.ok(), "an empty write-ahead log must open");
+    }
     start_node(hosts[i]);
   }
   for (std::uint64_t i = 0; i < scenario.faults.size(); ++i) {
@@ -532,5 +536,6 @@ std::uint32_t Cluster::size() const noexcept { return state_->scenario.cluster.h
 std::uint64_t Cluster::acknowledged_writes() const noexcept { return state_->acknowledged; }
 std::uint64_t Cluster::retries_deduplicated() const noexcept { return state_->deduplicated; }
 NetworkStats Cluster::network_stats() const noexcept { return state_->network_stats; }
+const DiskStats& Cluster::disk_stats() const noexcept { return state_->disk_stats; }
 
 }  // namespace raft::sim

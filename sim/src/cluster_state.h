@@ -10,6 +10,7 @@
 #include <queue>
 #include <vector>
 
+#include "host_disk.h"
 #include "raft/prng.h"
 #include "raft/sim/cluster.h"
 #include "raft/sim/kv.h"
@@ -123,7 +124,7 @@ struct Host {
   bool paused = false;
   std::uint64_t incarnation = 0;
 
-  storage::MemoryLog disk;  // What survives a crash: synced hard state and entries.
+  HostDisk disk;  // What survives a crash: synced hard state and entries.
   std::optional<Node> node;
   KvStore kv;
 
@@ -241,6 +242,7 @@ struct ClusterState {
   void schedule_wake(Host& host);
   void crash(Host& host, bool silent);
   void restart(Host& host);
+  void fail_disk(Host& host, const Status& status);
   void pause(Host& host);
   void resume(Host& host);
   void set_service(Host& host, ServiceRecord::Phase phase);
@@ -289,6 +291,7 @@ struct ClusterState {
   History history;
   StateChecker checker;
   bool storage_failed = false;
+  DiskStats disk_stats;  // disk.log: wal recoveries.
   std::uint64_t acknowledged = 0;
   std::uint64_t deduplicated = 0;  // Retries answered from a session's saved reply.
 

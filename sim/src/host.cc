@@ -50,7 +50,7 @@ void ClusterState::start_node(Host& h) {
   // A spare machine joins later: it starts with no membership and learns one
   // from the leader that adds it (thesis §4.2.1).
   if (h.id.value() > scenario.cluster.size) config.voters.clear();
-  Result<Node> node = Node::create(config, h.disk, local_time(h));
+  Result<Node> node = Node::create(config, h.disk.log(), local_time(h));
   RAFT_ASSERT_MSG(node.ok(), "a node must start from what its own disk kept");
   h.node.emplace(std::move(*node));
   h.process = Host::Process::kUp;
@@ -59,7 +59,8 @@ void ClusterState::start_node(Host& h) {
   if (const SnapshotMeta snapshot = h.disk.snapshot_meta(); snapshot.index > Index{}) {
     // Thesis §5.1: a restarting server loads its snapshot; the core starts
     // applying after it.
-    RAFT_ASSERT_MSG(h.kv.restore(h.disk.snapshot_data()), "the disk's snapshot is corrupt");
+    const Result<Payload> data = h.disk.snapshot_data();
+    RAFT_ASSERT_MSG(data.ok() && h.kv.restore(*data), "the disk's snapshot is corrupt");
     h.applied = snapshot.index;
     if (options.check_safety) {
       checker.on_state(now, h.id, snapshot.index, h.kv.state_hash(), "restarted from a snapshot");
@@ -115,6 +116,9 @@ void ClusterState::crash(Host& h, bool silent) {
   if (h.in_flight) release_snapshot_bytes(snapshot_data_bytes(*h.in_flight));
   h.in_flight.reset();
   h.disk_done = false;
+  // disk.log: wal: what was written but not synced is lost or torn. The seed
+  // is drawn only then, so memory-log runs keep their traces.
+  if (h.disk.wal()) h.disk.crash(prng.next());
   for (const InboxItem& item : h.inbox) release_snapshot_bytes(snapshot_data_bytes(item.message));
   h.inbox.clear();
   h.transfer_pending = false;
@@ -136,6 +140,21 @@ void ClusterState::crash(Host& h, bool silent) {
 void ClusterState::restart(Host& h) {
   RAFT_ASSERT(!h.up());
   ++h.incarnation;
+  if (h.disk.wal()) {
+    // Recovery (raft/storage/wal.h): a torn tail is cut off and noted;
+    // damage to synced data is kCorruption, and the node must not start.
+    std::vector<std::string> notes;
+    const Status status = h.disk.reopen(notes);
+    ++disk_stats.recoveries;
+    if (!notes.empty()) ++disk_stats.repairs;
+    if (!status.ok()) {
+      if (disk_stats.error.empty()) {
+        disk_stats.error = fmt::format("node {}: {}", h.id.value(), status.to_string());
+      }
+      storage_failed = true;  // Stops the run: StopReason::kStorageError.
+      return;
+    }
+  }
   checker.on_restart(h.id, h.disk.hard_state());
   start_node(h);
   drive(h);
@@ -226,6 +245,10 @@ void ClusterState::handle_ready(Host& h) {
     Duration fsync{};
     if (ready.must_sync) fsync = scenario.disk.fsync.sample(prng) + h.fsync_extra;
     hold_snapshot_bytes(snapshot_data_bytes(ready));  // Until written, in finish_ready().
+    if (const Status status = h.disk.begin(ready); !status.ok()) {
+      fail_disk(h, status);
+      return;
+    }
     h.in_flight.emplace(std::move(ready));
     if (fsync > Duration{}) {
       // The node waits for its disk, as a synchronous Raft loop does.
@@ -242,10 +265,15 @@ void ClusterState::finish_ready(Host& h) {
   Ready ready = std::move(*h.in_flight);
   h.in_flight.reset();
   release_snapshot_bytes(snapshot_data_bytes(ready));
-  h.disk.persist(ready);  // Now durable (snapshot chunks, install, entries, compaction).
+  // Now durable (snapshot chunks, install, entries, compaction).
+  if (const Status status = h.disk.finish(ready); !status.ok()) {
+    fail_disk(h, status);
+    return;
+  }
   if (ready.snapshot_to_install) {
     // Figure 5.3: "reset state machine using snapshot contents".
-    RAFT_ASSERT_MSG(h.kv.restore(h.disk.snapshot_data()), "an installed snapshot is corrupt");
+    const Result<Payload> data = h.disk.snapshot_data();
+    RAFT_ASSERT_MSG(data.ok() && h.kv.restore(*data), "an installed snapshot is corrupt");
     h.applied = ready.snapshot_to_install->index;
     if (options.check_safety) {
       checker.on_state(now, h.id, ready.snapshot_to_install->index, h.kv.state_hash(),
@@ -262,6 +290,15 @@ void ClusterState::finish_ready(Host& h) {
   maybe_snapshot(h);
 }
 
+void ClusterState::fail_disk(Host& h, const Status& status) {
+  // The simulated disk injects no I/O errors, so this is a bug in the WAL or
+  // in how the host drives it: stop the run with a clear reason.
+  if (disk_stats.error.empty()) {
+    disk_stats.error = fmt::format("node {}: {}", h.id.value(), status.to_string());
+  }
+  storage_failed = true;
+}
+
 void ClusterState::maybe_snapshot(Host& h) {
   const std::uint64_t every = scenario.cluster.snapshot_every;
   if (every == 0) return;
@@ -273,7 +310,10 @@ void ClusterState::maybe_snapshot(Host& h) {
   // index, store it with its metadata, then let the core compact the log.
   const Result<SnapshotMeta> meta = node.snapshot_meta(applied);
   if (!meta.ok()) return;  // E.g. a snapshot from the leader is being installed.
-  h.disk.save_snapshot(*meta, h.kv.snapshot());
+  if (const Status saved = h.disk.save_snapshot(*meta, h.kv.snapshot()); !saved.ok()) {
+    fail_disk(h, saved);
+    return;
+  }
   if (options.check_safety) checker.on_state(now, h.id, applied, h.kv.state_hash(), "taken");
   const Status status = node.snapshot_taken(applied);
   RAFT_ASSERT_MSG(status.ok(), status.to_string().c_str());

@@ -95,6 +95,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
       applied = node->applied_index();
     }
   }
+  result.disk = cluster.disk_stats();
   result.recent = cluster.recent_events();
   result.history = cluster.history();
   if (options.keep_events) {

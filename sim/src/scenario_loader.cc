@@ -933,8 +933,12 @@ void Reader::network(const Field& field, NetworkSpec& out) {
 }
 
 void Reader::disk(const Field& field, DiskSpec& out) {
-  const Mapping map(*this, field, {"fsync"});
+  const Mapping map(*this, field, {"fsync", "log"});
   if (const Field* value = map.find("fsync")) out.fsync = distribution(*value);
+  if (const Field* value = map.find("log")) {
+    out.log = choice<DiskSpec::Log>(
+        *value, {{"memory", DiskSpec::Log::kMemory}, {"wal", DiskSpec::Log::kWal}});
+  }
 }
 
 void Reader::standby(const Field& field, StandbySpec& out) {

@@ -280,7 +280,8 @@ Scenario swarm_scenario(std::uint64_t seed, const SwarmOptions& options) {
 std::string describe_swarm(const Scenario& scenario) { return scenario.description; }
 
 SwarmOutcome run_swarm_seed(std::uint64_t seed, const SwarmOptions& options) {
-  const Scenario scenario = swarm_scenario(seed, options);
+  Scenario scenario = swarm_scenario(seed, options);
+  scenario.disk.log = options.disk_log;
   RunOptions run;
   run.keep_events = false;
   run.mutation = options.mutation;
@@ -289,6 +290,7 @@ SwarmOutcome run_swarm_seed(std::uint64_t seed, const SwarmOptions& options) {
   outcome.seed = seed;
   outcome.trace_hash = result.trace_hash;
   outcome.events = result.events_processed;
+  outcome.disk = result.disk;
   const auto fail = [&](std::string what) {
     outcome.passed = false;
     outcome.failure = std::move(what);
@@ -297,7 +299,8 @@ SwarmOutcome run_swarm_seed(std::uint64_t seed, const SwarmOptions& options) {
     fail(fmt::format("{}: {}", result.violations.front().property,
                      result.violations.front().detail));
   } else if (result.stop == StopReason::kEventsMax || result.stop == StopReason::kStorageError) {
-    fail(fmt::format("run stopped early: {}", to_string(result.stop)));
+    fail(fmt::format("run stopped early: {}{}{}", to_string(result.stop),
+                     result.disk.error.empty() ? "" : ": ", result.disk.error));
   } else if (result.linearizability.verdict == LinearizabilityResult::Verdict::kNotLinearizable) {
     fail(fmt::format("history not linearizable (key {})", result.linearizability.key));
   } else {
@@ -312,9 +315,11 @@ SwarmOutcome run_swarm_seed(std::uint64_t seed, const SwarmOptions& options) {
     const std::string replay =
         fmt::format("raftsim check --first-seed {} --seeds 1 --nodes {}{}", seed, options.nodes,
                     options.mutation == Mutation::kDoubleVote ? " --mutation double-vote" : "");
+    // The raftsim command runs the memory log; say so when the seed ran the WAL.
+    const char* disk = options.disk_log == DiskSpec::Log::kWal ? " (with disk.log: wal)" : "";
     outcome.report = fmt::format("seed {} FAILED: {}\n  faults: {}\n", seed, outcome.failure,
                                  describe_swarm(scenario));
-    outcome.report += result.violations.empty() ? fmt::format("replay: {}\n", replay)
+    outcome.report += result.violations.empty() ? fmt::format("replay: {}{}\n", replay, disk)
                                                 : format_violation_report(result, replay);
   }
   return outcome;

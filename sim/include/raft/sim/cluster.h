@@ -51,6 +51,13 @@ struct NetworkStats {
   std::uint64_t snapshot_bytes_held_max = 0;  ///< Its high-water mark.
 };
 
+/// The hosts' durable logs (scenario disk.log: wal), since the start of the run.
+struct DiskStats {
+  std::uint64_t recoveries = 0;  ///< Restarts that reopened (recovered) a write-ahead log.
+  std::uint64_t repairs = 0;     ///< Recoveries that repaired something (a torn tail cut off).
+  std::string error;             ///< The first storage error (StopReason::kStorageError).
+};
+
 /// Why a run stopped.
 enum class StopReason : std::uint8_t {
   kDuration,      ///< Reached the scenario's duration (or the requested time).
@@ -109,6 +116,8 @@ class Cluster {
   [[nodiscard]] std::uint64_t retries_deduplicated() const noexcept;
   /// The network's counters (bytes carried, snapshot data held in transit).
   [[nodiscard]] NetworkStats network_stats() const noexcept;
+  /// The write-ahead logs' recovery counters (disk.log: wal).
+  [[nodiscard]] const DiskStats& disk_stats() const noexcept;
 
  private:
   std::unique_ptr<detail::ClusterState> state_;

@@ -42,6 +42,8 @@ struct RunResult {
   std::uint64_t duplicate_writes = 0;
   /// Retries answered from a session's saved reply instead of applied again.
   std::uint64_t retries_deduplicated = 0;
+  /// Write-ahead log recoveries and the first storage error (disk.log: wal).
+  DiskStats disk;
   LinearizabilityResult linearizability;
   bool linearizability_checked = false;
   /// Every node running at the end had applied the same index.

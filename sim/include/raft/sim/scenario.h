@@ -90,7 +90,12 @@ struct NetworkSpec {
 };
 
 struct DiskSpec {
+  /// What each host's disk is: the in-memory log, or the real write-ahead log
+  /// (raft/storage/wal.h) on a file system whose crashes lose or tear what
+  /// was not synced.
+  enum class Log : std::uint8_t { kMemory, kWal };
   Distribution fsync = Distribution::fixed(0ms);
+  Log log = Log::kMemory;
 };
 
 /// How ready a newly elected leader is to serve (the seed's standby kinds).

@@ -24,6 +24,9 @@ struct SwarmOptions {
   /// Test-only: run against a deliberately broken protocol to show the
   /// checkers can fail (Cluster::Options::mutation).
   Mutation mutation = Mutation::kNone;
+  /// Each host's disk, set after the draws (which it does not change): kWal
+  /// runs the real write-ahead log, whose crashes lose or tear unsynced writes.
+  DiskSpec::Log disk_log = DiskSpec::Log::kMemory;
 };
 
 /// The scenario a seed draws: its faults, network, disk and clients.
@@ -35,6 +38,7 @@ struct SwarmOutcome {
   std::string failure;  ///< What broke: a safety property, linearizability or liveness.
   std::uint64_t trace_hash = 0;
   std::uint64_t events = 0;
+  DiskStats disk;      ///< Write-ahead log recoveries (disk_log kWal).
   std::string report;  ///< For failures: the violation report and replay command.
 };
 
