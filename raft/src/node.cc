@@ -397,8 +397,6 @@ Ready NodeImpl::ready() {
     ++metrics_.read_heartbeat_rounds;
     broadcast_heartbeat();
     read_round_in_flight_ = round_;
-    // A single voter is its own majority.
-    on_round_acked();
   }
 
   Ready ready = std::move(ready_);

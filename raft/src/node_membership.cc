@@ -165,6 +165,9 @@ void NodeImpl::adopt_membership(Index index, Membership membership) {
     return;
   }
   sync_progress();
+  // A smaller majority may already have acknowledged the heartbeat round that
+  // pending reads wait for (down to a single voter: no reply will ever come).
+  on_round_acked();
   if (transfer_target_.valid() && !membership_.is_voter(transfer_target_)) {
     end_transfer(TransferChanged::Phase::kAborted);
   }

@@ -153,6 +153,8 @@ void NodeImpl::broadcast_heartbeat() {
     // index past its log would name an entry it may not have.
     send(progress.id, Heartbeat{std::min(progress.match, log_.committed()), round_});
   }
+  // A single voter is its own majority: the round is confirmed at once.
+  on_round_acked();
 }
 
 void NodeImpl::flush_appends() {

@@ -413,6 +413,28 @@ TEST(MembershipCluster, RemovedServerIgnoresALateTimeoutNow) {
   EXPECT_EQ(removed->term(), Term{1}) << "no campaign, so no new term";
 }
 
+// Thesis §6.4 under §4: a read waiting for a heartbeat round must not wait
+// for members a change removed. Down to a single voter, the leader is its own
+// majority and answers at once (a 3-node swarm seed hung here).
+TEST(MembershipCluster, ReadsWorkOnceTheClusterShrinksToOneVoter) {
+  Net net = Net::of(3, [](Config& config) { config.read_mode = ReadMode::kReadIndex; });
+  ASSERT_TRUE(net[1]->campaign().ok());
+  net.send(net[1].drain());
+  net.stabilize();
+  ASSERT_TRUE(change(net, 1, {remove(2), remove(3)}).ok());
+  net.run_until(at(300ms));
+  ASSERT_EQ(net[1]->membership(), simple({1}));
+  net.isolate(2);
+  net.isolate(3);
+  ASSERT_TRUE(net[1]->read_index(42).ok());
+  net.send(net[1].drain());
+  net.stabilize();
+  net[1].run_until(at(400ms));
+  ASSERT_FALSE(net[1].reads().empty());
+  EXPECT_EQ(net[1].reads().back().request_id, 42U);
+  EXPECT_TRUE(net[1].reads().back().ok());
+}
+
 // A change can commit and still leave the cluster without a working majority
 // (the added server is down): the new membership is what counts from then on.
 TEST(MembershipCluster, AddingAnUnreachableVoterCanLoseQuorum) {
