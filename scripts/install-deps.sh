@@ -17,7 +17,8 @@ packages=(
   # raft/ (the core): the standard library plus fmt, nothing else.
   libfmt-dev          # fmt: formatting for logs, traces and error messages (fmt::fmt)
   # transport/: the TCP runtime and the wire codec.
-  libboost-dev        # Boost.Asio (header-only): timers, sockets and the io_context
+  libboost-dev        # Boost.Asio (header-only): timers, sockets and the io_context; Boost.System
+                      # is header-only since 1.69, so no libboost-system-dev is needed
   libprotobuf-dev     # Protobuf runtime and headers for the wire messages (transport/proto/)
   protobuf-compiler   # protoc: generates the C++ message classes from the .proto schema
   # tests/ and bench/.

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: Apache-2.0
+// The TCP transport (transport/tcp_transport.h) on 127.0.0.1 with ephemeral ports: every message
+// kind crosses both ways, strangers are refused and counted, a closed peer or a refused connect
+// is reported through on_peer_down, a refused peer is redialed once it listens, full queues drop
+// and count, small messages are batched, and a garbage stream is cut off with a reason.
+//
+// Everything runs on one io_context that the test drives with run_for() until a condition holds
+// or a generous deadline passes; nothing sleeps and no speed is asserted.
+//
+// Replay one seed:  RAFT_SEED=123 ./build/release/tests/transport_tcp_transport_test
+#include "raft/transport/tcp_transport.h"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "raft/message.h"
+#include "raft/prng.h"
+#include "support/gtest_printers.h"
+#include "transport/random_message.h"
+
+namespace raft::transport {
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+using ::testing::HasSubstr;
+
+constexpr std::size_t kKinds = std::variant_size_v<MessageBody>;
+/// Generous: a loaded two-core CI machine may be slow, and the tests wait only as long as needed.
+constexpr auto kDeadline = std::chrono::seconds{10};
+
+std::uint64_t seed() {
+  const char* text = std::getenv("RAFT_SEED");
+  return text == nullptr ? 1 : std::strtoull(text, nullptr, 10);
+}
+
+std::string replay(std::uint64_t value) {
+  return fmt::format("seed={} (replay: RAFT_SEED={} tests/transport_tcp_transport_test)", value,
+                     value);
+}
+
+/// Runs `io` until `done()` or the deadline; returns done().
+bool run_until(asio::io_context& io, const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    if (io.stopped()) io.restart();
+    io.run_for(std::chrono::milliseconds{10});
+  }
+  return done();
+}
+
+/// Holds a port that nothing listens on: a socket bound to it (with SO_REUSEADDR) but not
+/// listening, so connects to it are refused (RST), and no other bind, in this process or another
+/// test running in parallel, can take the port, until the test starts a transport there (its
+/// listener also sets SO_REUSEADDR; Linux lets it bind beside a socket that does not listen).
+struct ClosedPort {
+  explicit ClosedPort(asio::io_context& io) : socket(io) {
+    socket.open(tcp::v4());
+    socket.set_option(tcp::socket::reuse_address(true));
+    socket.bind(tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0});
+    port = socket.local_endpoint().port();
+  }
+  tcp::socket socket;
+  std::uint16_t port = 0;
+};
+
+/// One node: a transport and what it saw.
+struct Node {
+  Node(asio::io_context& io, NodeId id, std::string cluster = "test-cluster",
+       std::uint16_t port = 0, std::size_t max_queue = 4096,
+       std::chrono::milliseconds handshake_timeout = std::chrono::seconds{5}) {
+    TcpTransportOptions options;
+    options.cluster_id = std::move(cluster);
+    options.self = id;
+    options.listen_port = port;
+    options.max_queue_messages = max_queue;
+    options.handshake_timeout = handshake_timeout;
+    options.backoff_base = std::chrono::milliseconds{5};
+    options.backoff_max = std::chrono::milliseconds{50};
+    options.seed = seed() + id.value();
+    transport = std::make_unique<TcpTransport>(io, std::move(options));
+    transport->on_message([this](Message message) { received.push_back(std::move(message)); });
+    transport->on_peer_down([this](NodeId peer) { down.push_back(peer); });
+    transport->on_log([this](std::string_view line) { log.emplace_back(line); });
+  }
+  void start() { ASSERT_TRUE(transport->start().ok()); }
+  void knows(NodeId peer, std::uint16_t port) {
+    ASSERT_TRUE(transport->set_peer(peer, PeerAddress{"127.0.0.1", port}).ok());
+  }
+  [[nodiscard]] std::string all_log() const {
+    std::string out;
+    for (const auto& line : log) out += line + "\n";
+    return out;
+  }
+  [[nodiscard]] const TcpTransportCounters& counters() const { return transport->counters(); }
+
+  std::unique_ptr<TcpTransport> transport;
+  std::vector<Message> received;
+  std::vector<NodeId> down;
+  std::vector<std::string> log;
+};
+
+Message heartbeat(NodeId from, NodeId to, std::uint64_t term) {
+  return Message{from, to, Term{term}, TimeoutNow{}};
+}
+
+TEST(TcpTransport, EveryMessageKindCrossesBothWays) {
+  const auto value = seed();
+  SCOPED_TRACE(replay(value));
+  asio::io_context io;
+  Node a(io, NodeId{1});
+  Node b(io, NodeId{2});
+  a.start();
+  b.start();
+  a.knows(NodeId{2}, b.transport->local_port());
+  b.knows(NodeId{1}, a.transport->local_port());
+
+  Prng prng(value);
+  std::vector<Message> to_b;
+  std::vector<Message> to_a;
+  for (int round = 0; round < 4; ++round) {
+    for (std::size_t kind = 0; kind < kKinds; ++kind) {
+      Message message = testing::random_message(prng, kind);
+      message.from = NodeId{1};
+      message.to = NodeId{2};
+      to_b.push_back(message);
+      ASSERT_TRUE(a.transport->send(message));
+      message = testing::random_message(prng, kind);
+      message.from = NodeId{2};
+      message.to = NodeId{1};
+      to_a.push_back(message);
+      ASSERT_TRUE(b.transport->send(message));
+    }
+  }
+  // Wait for everything asserted below: the handshake answers and the write completions are
+  // handled in their own time, not necessarily before the last message arrives.
+  ASSERT_TRUE(run_until(io,
+                        [&] {
+                          return a.received.size() >= to_a.size() &&
+                                 b.received.size() >= to_b.size() &&
+                                 a.counters().sent == to_b.size() && a.counters().connects == 1 &&
+                                 b.counters().connects == 1;
+                        }))
+      << a.all_log() << b.all_log();
+  // One connection per direction: order is kept.
+  EXPECT_EQ(b.received, to_b);
+  EXPECT_EQ(a.received, to_a);
+  EXPECT_EQ(a.counters().sent, to_b.size());
+  EXPECT_EQ(a.counters().received, to_a.size());
+  EXPECT_EQ(a.counters().connects, 1U);
+  EXPECT_EQ(b.counters().connects, 1U);
+  EXPECT_EQ(a.counters().refused_handshakes + a.counters().protocol_errors, 0U);
+  EXPECT_GT(a.counters().bytes_sent, 0U);
+  EXPECT_GT(a.counters().bytes_received, 0U);
+  EXPECT_TRUE(a.down.empty());
+  EXPECT_TRUE(b.down.empty());
+}
+
+TEST(TcpTransport, SmallMessagesQueuedTogetherGoInOneWrite) {
+  asio::io_context io;
+  Node a(io, NodeId{1});
+  Node b(io, NodeId{2});
+  a.start();
+  b.start();
+  a.knows(NodeId{2}, b.transport->local_port());
+  b.knows(NodeId{1}, a.transport->local_port());
+  // All queued before the connect completes (it needs the io_context to run): the first write
+  // carries the handshake and every one of them.
+  constexpr std::uint64_t kCount = 100;
+  for (std::uint64_t i = 1; i <= kCount; ++i) {
+    ASSERT_TRUE(a.transport->send(heartbeat(NodeId{1}, NodeId{2}, i)));
+  }
+  EXPECT_EQ(a.transport->queued(NodeId{2}), kCount);
+  ASSERT_TRUE(run_until(io, [&] {
+    return b.received.size() >= kCount && a.counters().sent == kCount;
+  })) << a.all_log();
+  EXPECT_EQ(a.counters().sent, kCount);
+  EXPECT_EQ(a.counters().writes, 1U);
+  EXPECT_EQ(b.received.back().term, Term{kCount});
+}
+
+TEST(TcpTransport, RefusesAnotherClusterAndUnknownNodes) {
+  asio::io_context io;
+  Node a(io, NodeId{1}, "alpha");
+  Node foreign(io, NodeId{2}, "beta");
+  Node unknown(io, NodeId{9}, "alpha");
+  a.start();
+  foreign.start();
+  unknown.start();
+  a.knows(NodeId{2}, foreign.transport->local_port());  // node 2 is a peer, of another cluster
+  foreign.knows(NodeId{1}, a.transport->local_port());
+  unknown.knows(NodeId{1}, a.transport->local_port());  // a does not know node 9
+
+  ASSERT_TRUE(foreign.transport->send(heartbeat(NodeId{2}, NodeId{1}, 1)));
+  ASSERT_TRUE(unknown.transport->send(heartbeat(NodeId{9}, NodeId{1}, 1)));
+  ASSERT_TRUE(run_until(io, [&] {
+    return a.counters().refused_handshakes >= 2 && !foreign.down.empty() && !unknown.down.empty();
+  })) << a.all_log();
+  EXPECT_EQ(a.counters().refused_handshakes, 2U);
+  EXPECT_TRUE(a.received.empty());
+  EXPECT_TRUE(a.down.empty()) << "a refused stranger is not a peer going down";
+  EXPECT_EQ(foreign.down, std::vector<NodeId>{NodeId{1}});
+  EXPECT_EQ(unknown.down, std::vector<NodeId>{NodeId{1}});
+  EXPECT_EQ(foreign.counters().connects, 0U);
+  const std::string log = a.all_log();
+  EXPECT_THAT(log, HasSubstr("refused connection from 127.0.0.1:"));
+  EXPECT_THAT(log, HasSubstr("alpha"));  // check_handshake names the cluster ids
+}
+
+TEST(TcpTransport, ClosingOneSideReportsPeerDownOnTheOther) {
+  asio::io_context io;
+  Node a(io, NodeId{1});
+  auto b = std::make_unique<Node>(io, NodeId{2});
+  a.start();
+  b->start();
+  a.knows(NodeId{2}, b->transport->local_port());
+  b->knows(NodeId{1}, a.transport->local_port());
+  ASSERT_TRUE(a.transport->send(heartbeat(NodeId{1}, NodeId{2}, 1)));
+  ASSERT_TRUE(b->transport->send(heartbeat(NodeId{2}, NodeId{1}, 1)));
+  ASSERT_TRUE(run_until(io, [&] {
+    return a.received.size() == 1 && b->received.size() == 1 && a.counters().connects == 1 &&
+           b->counters().connects == 1;
+  }));
+
+  b.reset();  // closes both of b's connections, as a killed process would
+  ASSERT_TRUE(run_until(io, [&] { return !a.down.empty(); })) << a.all_log();
+  // Both of a's connections to b broke; b is reported down once.
+  ASSERT_TRUE(run_until(io, [&] { return a.counters().disconnects >= 2; })) << a.all_log();
+  EXPECT_EQ(a.down, std::vector<NodeId>{NodeId{2}});
+  EXPECT_THAT(a.all_log(), HasSubstr("node 2"));
+}
+
+TEST(TcpTransport, RefusedConnectReportsPeerDownAndRedialsOnceThePeerListens) {
+  asio::io_context io;
+  Node a(io, NodeId{1});
+  a.start();
+  ClosedPort closed(io);
+  const std::uint16_t port = closed.port;
+  a.knows(NodeId{2}, port);
+  ASSERT_TRUE(a.transport->send(heartbeat(NodeId{1}, NodeId{2}, 7)));
+  ASSERT_TRUE(run_until(io, [&] { return !a.down.empty(); })) << a.all_log();
+  EXPECT_EQ(a.down, std::vector<NodeId>{NodeId{2}});
+  EXPECT_GE(a.counters().connect_failures, 1U);
+  EXPECT_THAT(a.all_log(), HasSubstr("connect to node 2"));
+  EXPECT_EQ(a.transport->queued(NodeId{2}), 1U) << "the message waits for the redial";
+
+  Node b(io, NodeId{2}, "test-cluster", port);
+  b.start();
+  closed.socket.close();
+  b.knows(NodeId{1}, a.transport->local_port());
+  ASSERT_TRUE(run_until(io, [&] { return b.received.size() == 1 && a.counters().connects == 1; }))
+      << a.all_log();
+  EXPECT_EQ(b.received.front(), heartbeat(NodeId{1}, NodeId{2}, 7));
+  EXPECT_EQ(a.counters().connects, 1U);
+  EXPECT_EQ(a.down.size(), 1U) << "failed redials are not reported again";
+}
+
+TEST(TcpTransport, FullQueueDropsAndCounts) {
+  asio::io_context io;
+  Node a(io, NodeId{1}, "test-cluster", 0, /*max_queue=*/4);
+  a.start();
+  ClosedPort closed(io);
+  const std::uint16_t port = closed.port;
+  a.knows(NodeId{2}, port);
+  int accepted = 0;
+  for (std::uint64_t i = 1; i <= 10; ++i) {
+    if (a.transport->send(heartbeat(NodeId{1}, NodeId{2}, i))) ++accepted;
+  }
+  EXPECT_EQ(accepted, 4);
+  EXPECT_EQ(a.counters().dropped_queue_full, 6U);
+  EXPECT_EQ(a.transport->queued(NodeId{2}), 4U);
+  EXPECT_FALSE(a.transport->send(heartbeat(NodeId{1}, NodeId{3}, 1))) << "unknown peer";
+  EXPECT_EQ(a.counters().dropped_unknown_peer, 1U);
+}
+
+TEST(TcpTransport, GarbageStreamIsCutOffWithAReason) {
+  asio::io_context io;
+  Node a(io, NodeId{1});
+  a.start();
+  tcp::socket stranger(io);
+  stranger.connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), a.transport->local_port()});
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  asio::write(stranger, asio::buffer(request));
+  bool closed = false;
+  std::array<char, 64> buffer{};
+  std::function<void()> read_more = [&] {
+    stranger.async_read_some(asio::buffer(buffer),
+                             [&](const boost::system::error_code& error, std::size_t) {
+                               if (error) {
+                                 closed = true;
+                               } else {
+                                 read_more();
+                               }
+                             });
+  };
+  read_more();
+  ASSERT_TRUE(run_until(io, [&] { return closed && a.counters().protocol_errors == 1; }))
+      << a.all_log();
+  EXPECT_THAT(a.all_log(), HasSubstr("bad magic"));
+  EXPECT_TRUE(a.down.empty());
+}
+
+TEST(TcpTransport, SilentStrangerIsCutOffAfterTheHandshakeTimeout) {
+  asio::io_context io;
+  Node a(io, NodeId{1}, "test-cluster", 0, 4096, std::chrono::milliseconds{50});
+  a.start();
+  tcp::socket stranger(io);
+  stranger.connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), a.transport->local_port()});
+  bool closed = false;
+  std::array<char, 64> buffer{};
+  stranger.async_read_some(asio::buffer(buffer),
+                           [&](const boost::system::error_code& error, std::size_t) {
+                             closed = static_cast<bool>(error);
+                           });
+  ASSERT_TRUE(run_until(io, [&] { return closed; })) << a.all_log();
+  EXPECT_EQ(a.counters().refused_handshakes, 1U);
+  EXPECT_THAT(a.all_log(), HasSubstr("no handshake within 50 ms"));
+}
+
+}  // namespace
+}  // namespace raft::transport
