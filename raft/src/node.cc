@@ -298,7 +298,7 @@ Result<Index> NodeImpl::propose(Payload&& payload) {
   return result;
 }
 
-Result<Index> NodeImpl::try_propose(Payload&& payload) {
+Status NodeImpl::check_can_append() const {
   RAFT_ASSERT(!ready_outstanding_);
   if (!health_.ok()) return health_;
   if (role_ != Role::kLeader) return Status::not_leader(leader_);
@@ -308,6 +308,11 @@ Result<Index> NodeImpl::try_propose(Payload&& payload) {
         ErrorCode::kProposalDropped,
         fmt::format("leadership is being transferred to node {}", transfer_target_.value())};
   }
+  return {};
+}
+
+Result<Index> NodeImpl::try_propose(Payload&& payload) {
+  if (Status status = check_can_append(); !status.ok()) return status;
   // Entries count with their header (Entry::size_bytes), so even empty
   // proposals are bounded.
   if (uncommitted_bytes_ + payload.size() + Entry::kHeaderBytes > config_.uncommitted_bytes_max &&

@@ -78,6 +78,9 @@ class NodeImpl {
   void count(const EventBody& event);
   [[nodiscard]] bool is_voter(NodeId id) const noexcept { return membership_.is_voter(id); }
   void fail(Status status);
+  // Ok when this node may append a new entry now: healthy, leader, and not
+  // handing leadership over.
+  [[nodiscard]] Status check_can_append() const;
   Result<Index> try_propose(Payload&& payload);
   void collect_committed(Ready& ready);
 

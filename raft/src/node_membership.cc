@@ -246,14 +246,7 @@ void NodeImpl::sync_ballots() {
 
 Result<Index> NodeImpl::propose_membership_change(std::span<const MembershipChange> changes,
                                                   MembershipTransition transition) {
-  RAFT_ASSERT(!ready_outstanding_);
-  if (!health_.ok()) return health_;
-  if (role_ != Role::kLeader) return Status::not_leader(leader_);
-  if (transfer_target_.valid()) {
-    return Status{
-        ErrorCode::kProposalDropped,
-        fmt::format("leadership is being transferred to node {}", transfer_target_.value())};
-  }
+  if (Status status = check_can_append(); !status.ok()) return status;
   if (!pending_configs_.empty()) {
     return Status{ErrorCode::kConfigChangeInProgress,
                   fmt::format("the membership change at index {} has not committed yet",
