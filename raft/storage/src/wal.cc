@@ -27,6 +27,10 @@ constexpr std::uint32_t kMaxRecordBytes = 1U << 30U;             // larger lengt
 constexpr std::uint64_t kSnapshotMagic = 0x31504e5354464152ULL;  // "RAFTSNP1", little-endian
 constexpr std::size_t kSnapshotTrailerBytes = 16;  // u32 footer length, u32 crc, u64 magic
 constexpr std::size_t kReadChunkBytes = std::size_t{1} << 20U;
+// Indexes count appended entries, so no real log comes near 2^62; a larger one (or 0 where an
+// index >= 1 is meant) is corruption, and refusing it keeps first_index - 1 and
+// last_index + 1 from wrapping around (found by tests/fuzz/wal_fuzz.cc).
+constexpr std::uint64_t kMaxIndex = std::uint64_t{1} << 62U;
 
 enum class RecordType : std::uint8_t {
   kCheckpoint = 1,  // hard state, first index, term before it: the head of every segment
@@ -249,7 +253,7 @@ Status Wal::load_snapshot() {
   if (!reader.u64(index) || !reader.u64(term) || !reader.ids(meta.membership.voters) ||
       !reader.ids(meta.membership.outgoing_voters) || !reader.ids(meta.membership.learners) ||
       !reader.u8(auto_leave) || !reader.u64(data_size) || !reader.u32(data_crc) || !reader.done() ||
-      data_size != footer_offset) {
+      data_size != footer_offset || index > kMaxIndex) {
     return corrupt("malformed footer");
   }
   meta.index = Index{index};
@@ -303,7 +307,9 @@ Status Wal::recover() {
   bool based = false;
   std::uint64_t next_seq = 1;
   for (std::size_t i = 0; i < segment_files.size(); ++i) {
-    const auto& [seq, name] = segment_files[i];
+    // Not a structured binding: clang before 16 cannot capture one in the lambda below.
+    const std::uint64_t seq = segment_files[i].first;
+    const std::string& name = segment_files[i].second;
     next_seq = seq + 1;
     const bool last = i + 1 == segment_files.size();
     auto file = fs_.open(name, OpenMode::kRead);
@@ -354,7 +360,8 @@ Status Wal::recover() {
         case RecordType::kCheckpoint: {
           std::uint64_t term = 0, vote = 0, commit = 0, cp_first = 0, cp_prev = 0;
           if (!reader.u64(term) || !reader.u64(vote) || !reader.u64(commit) ||
-              !reader.u64(cp_first) || !reader.u64(cp_prev) || !reader.done()) {
+              !reader.u64(cp_first) || !reader.u64(cp_prev) || !reader.done() || cp_first == 0 ||
+              cp_first > kMaxIndex) {
             return malformed("a malformed checkpoint");
           }
           hard_state_ = {Term{term}, NodeId{vote}, Index{commit}};
@@ -369,7 +376,8 @@ Status Wal::recover() {
           std::uint64_t term = 0, index = 0;
           std::uint8_t entry_type = 0;
           if (!reader.u64(term) || !reader.u64(index) || !reader.u8(entry_type) ||
-              entry_type > static_cast<std::uint8_t>(EntryType::kConfig)) {
+              entry_type > static_cast<std::uint8_t>(EntryType::kConfig) || index == 0 ||
+              index > kMaxIndex) {
             return malformed("a malformed entry");
           }
           log.erase(log.lower_bound(index), log.end());
@@ -389,7 +397,7 @@ Status Wal::recover() {
         case RecordType::kCompact:
         case RecordType::kInstall: {
           std::uint64_t a = 0, b = 0;
-          if (!reader.u64(a) || !reader.u64(b) || !reader.done()) {
+          if (!reader.u64(a) || !reader.u64(b) || !reader.done() || a == 0 || a > kMaxIndex) {
             return malformed("a malformed compaction");
           }
           if (static_cast<RecordType>(type) == RecordType::kCompact) {
