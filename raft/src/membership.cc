@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "byte_codec.h"
+
 namespace raft {
 namespace {
 
@@ -149,30 +151,20 @@ namespace {
 
 constexpr std::uint8_t kMembershipVersion = 1;
 
-void put_u64(std::vector<std::byte>& out, std::uint64_t value) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<std::byte>((value >> (8 * i)) & 0xFFU));
-}
+using detail::ByteReader;
+using detail::put_le;
 
 void put_list(std::vector<std::byte>& out, const std::vector<NodeId>& ids) {
-  const auto count = static_cast<std::uint32_t>(ids.size());
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::byte>((count >> (8 * i)) & 0xFFU));
-  for (const NodeId id : ids) put_u64(out, id.value());
+  put_le(out, ids.size(), 4);
+  for (const NodeId id : ids) put_le(out, id.value(), 8);
 }
 
-class Reader {
+class Reader : public ByteReader {
  public:
-  explicit Reader(std::span<const std::byte> bytes) : bytes_(bytes) {}
-  bool read(std::uint64_t& value, int width) {
-    if (bytes_.size() - at_ < static_cast<std::size_t>(width)) return false;
-    value = 0;
-    for (int i = 0; i < width; ++i) {
-      value |= std::to_integer<std::uint64_t>(bytes_[at_++]) << (8 * i);
-    }
-    return true;
-  }
+  using ByteReader::ByteReader;
   bool read_list(std::vector<NodeId>& ids) {
     std::uint64_t count = 0;
-    if (!read(count, 4) || count > (bytes_.size() - at_) / 8) return false;
+    if (!read(count, 4) || count > remaining() / 8) return false;
     ids.reserve(count);
     for (std::uint64_t i = 0; i < count; ++i) {
       std::uint64_t id = 0;
@@ -181,11 +173,6 @@ class Reader {
     }
     return true;
   }
-  [[nodiscard]] bool done() const noexcept { return at_ == bytes_.size(); }
-
- private:
-  std::span<const std::byte> bytes_;
-  std::size_t at_ = 0;
 };
 
 }  // namespace

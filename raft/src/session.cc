@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "byte_codec.h"
+
 namespace raft {
 
 Status SessionConfig::validate() const {
@@ -39,8 +41,10 @@ namespace {
 constexpr std::uint8_t kCommandVersion = 1;
 constexpr std::uint8_t kTableVersion = 1;
 
+using detail::ByteReader;
+
 void put(std::vector<std::byte>& out, std::uint64_t value, int width) {
-  for (int i = 0; i < width; ++i) out.push_back(static_cast<std::byte>((value >> (8 * i)) & 0xFFU));
+  detail::put_le(out, value, width);
 }
 
 void put_time(std::vector<std::byte>& out, Time time) {
@@ -52,17 +56,9 @@ void put_string(std::vector<std::byte>& out, std::string_view text) {
   for (const char c : text) out.push_back(static_cast<std::byte>(c));
 }
 
-class Reader {
+class Reader : public ByteReader {
  public:
-  explicit Reader(std::span<const std::byte> bytes) : bytes_(bytes) {}
-  bool read(std::uint64_t& value, int width) {
-    if (bytes_.size() - at_ < static_cast<std::size_t>(width)) return false;
-    value = 0;
-    for (int i = 0; i < width; ++i) {
-      value |= std::to_integer<std::uint64_t>(bytes_[at_++]) << (8 * i);
-    }
-    return true;
-  }
+  using ByteReader::ByteReader;
   bool read_time(Time& time) {
     std::uint64_t raw = 0;
     if (!read(raw, 8)) return false;
@@ -71,17 +67,12 @@ class Reader {
   }
   bool read_string(std::string& text) {
     std::uint64_t size = 0;
-    if (!read(size, 4) || size > bytes_.size() - at_) return false;
+    if (!read(size, 4) || size > remaining()) return false;
+    const std::span<const std::byte> bytes = take(size);
     text.resize(size);
-    for (std::size_t i = 0; i < size; ++i) text[i] = std::to_integer<char>(bytes_[at_++]);
+    for (std::size_t i = 0; i < size; ++i) text[i] = std::to_integer<char>(bytes[i]);
     return true;
   }
-  [[nodiscard]] std::size_t remaining() const noexcept { return bytes_.size() - at_; }
-  [[nodiscard]] bool done() const noexcept { return at_ == bytes_.size(); }
-
- private:
-  std::span<const std::byte> bytes_;
-  std::size_t at_ = 0;
 };
 
 Status corrupt(std::string_view what, std::string detail) {

@@ -28,27 +28,13 @@
 namespace raft::transport {
 namespace {
 
+using testing::as_bytes;
 using ::testing::HasSubstr;
 using testing::random_message;
 using testing::RandomMessageLimits;
+using testing::seeds;
 
-/// The seeds a randomized test runs: RAFT_SEED alone when set, else 1..count.
-std::vector<std::uint64_t> seeds(std::uint64_t count) {
-  if (const char* seed = std::getenv("RAFT_SEED"); seed != nullptr) {
-    return {std::strtoull(seed, nullptr, 10)};
-  }
-  std::vector<std::uint64_t> out;
-  for (std::uint64_t seed = 1; seed <= count; ++seed) out.push_back(seed);
-  return out;
-}
-
-std::string replay(std::uint64_t seed) {
-  return fmt::format("seed={} (replay: RAFT_SEED={} tests/transport_codec_test)", seed, seed);
-}
-
-std::span<const std::byte> as_bytes(const std::string& text) {
-  return std::as_bytes(std::span{text.data(), text.size()});
-}
+std::string replay(std::uint64_t seed) { return testing::replay(seed, "transport_codec_test"); }
 
 std::string hex(std::initializer_list<unsigned> bytes) {
   std::string out;

@@ -17,28 +17,16 @@
 
 #include "raft/prng.h"
 #include "support/gtest_printers.h"
+#include "transport/random_message.h"
 
 namespace raft::transport {
 namespace {
 
+using testing::as_bytes;
 using ::testing::HasSubstr;
+using testing::seeds;
 
-std::vector<std::uint64_t> seeds(std::uint64_t count) {
-  if (const char* seed = std::getenv("RAFT_SEED"); seed != nullptr) {
-    return {std::strtoull(seed, nullptr, 10)};
-  }
-  std::vector<std::uint64_t> out;
-  for (std::uint64_t seed = 1; seed <= count; ++seed) out.push_back(seed);
-  return out;
-}
-
-std::string replay(std::uint64_t seed) {
-  return fmt::format("seed={} (replay: RAFT_SEED={} tests/transport_frame_test)", seed, seed);
-}
-
-std::span<const std::byte> as_bytes(const std::string& text) {
-  return std::as_bytes(std::span{text.data(), text.size()});
-}
+std::string replay(std::uint64_t seed) { return testing::replay(seed, "transport_frame_test"); }
 
 std::vector<std::byte> random_bytes(Prng& prng, std::size_t max) {
   std::vector<std::byte> bytes(static_cast<std::size_t>(prng.uniform(max + 1)));

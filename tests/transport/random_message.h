@@ -6,14 +6,39 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <span>
+#include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "raft/membership.h"
 #include "raft/message.h"
 #include "raft/prng.h"
 
 namespace raft::transport::testing {
+
+/// The seeds a randomized test runs: RAFT_SEED alone when set, else 1..count.
+inline std::vector<std::uint64_t> seeds(std::uint64_t count) {
+  if (const char* seed = std::getenv("RAFT_SEED"); seed != nullptr) {
+    return {std::strtoull(seed, nullptr, 10)};
+  }
+  std::vector<std::uint64_t> out;
+  for (std::uint64_t seed = 1; seed <= count; ++seed) out.push_back(seed);
+  return out;
+}
+
+/// What a failure prints: the seed and the command that replays it.
+inline std::string replay(std::uint64_t seed, std::string_view test_binary) {
+  return fmt::format("seed={} (replay: RAFT_SEED={} tests/{})", seed, seed, test_binary);
+}
+
+inline std::span<const std::byte> as_bytes(const std::string& text) {
+  return std::as_bytes(std::span{text.data(), text.size()});
+}
 
 /// Bounds on what random_message() draws.
 struct RandomMessageLimits {

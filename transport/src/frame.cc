@@ -2,29 +2,15 @@
 #include "raft/transport/frame.h"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "raft/storage/crc32c.h"
+
 namespace raft::transport {
 namespace {
-
-// CRC32C, reflected polynomial 0x82F63B78, one table lookup per byte. A few hundred MB/s is
-// plenty next to the network; a hardware (SSE4.2) path can replace it without a format change.
-constexpr std::array<std::uint32_t, 256> make_crc32c_table() noexcept {
-  std::array<std::uint32_t, 256> table{};
-  for (std::uint32_t i = 0; i < 256; ++i) {
-    std::uint32_t crc = i;
-    for (int bit = 0; bit < 8; ++bit) {
-      crc = (crc & 1U) != 0 ? (crc >> 1) ^ 0x82F63B78U : crc >> 1;
-    }
-    table[i] = crc;
-  }
-  return table;
-}
-constexpr std::array<std::uint32_t, 256> kCrc32cTable = make_crc32c_table();
 
 std::uint32_t load_u32(const std::byte* bytes) noexcept {
   return std::to_integer<std::uint32_t>(bytes[0]) |
@@ -51,13 +37,8 @@ bool known_kind(std::uint8_t kind) noexcept {
 
 }  // namespace
 
-std::uint32_t crc32c(std::span<const std::byte> bytes) noexcept {
-  std::uint32_t crc = 0xffffffffU;
-  for (const std::byte byte : bytes) {
-    crc = kCrc32cTable[(crc ^ std::to_integer<std::uint32_t>(byte)) & 0xffU] ^ (crc >> 8);
-  }
-  return crc ^ 0xffffffffU;
-}
+// The same CRC32C as the write-ahead log's records (raft/storage/crc32c.h).
+std::uint32_t crc32c(std::span<const std::byte> bytes) noexcept { return storage::crc32c(bytes); }
 
 Status append_frame(std::string& out, FrameKind kind, std::span<const std::byte> payload,
                     std::size_t max_payload) {

@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "entry_slice.h"
 #include "raft/assert.h"
 #include "raft/storage/crc32c.h"
 
@@ -507,23 +508,7 @@ Result<Term> Wal::term(Index index) const {
 }
 
 Status Wal::entries(Index from, Index to, std::size_t bytes_max, std::vector<Entry>& out) const {
-  RAFT_ASSERT(from <= to);
-  if (from < first_index_) {
-    return {ErrorCode::kCompacted, fmt::format("entry {} was compacted; the log starts at {}",
-                                               from.value(), first_index_.value())};
-  }
-  if (to > last_index().next()) {
-    return {ErrorCode::kUnavailable, fmt::format("entries up to {} requested; the last is {}",
-                                                 to.prev().value(), last_index().value())};
-  }
-  std::size_t bytes = 0;
-  for (Index index = from; index < to; index = index.next()) {
-    const Entry& entry = entries_[Index::distance(first_index_, index)];
-    bytes += entry.size_bytes();
-    if (bytes > bytes_max && index != from) break;  // but always one entry
-    out.push_back(entry);
-  }
-  return {};
+  return detail::slice_entries(entries_, first_index_, from, to, bytes_max, out);
 }
 
 Status Wal::read_snapshot(std::uint64_t offset, std::size_t bytes_max,
