@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # cluster.sh — a local raft-kv cluster of 3 or 5 processes on 127.0.0.1.
 #
-#   examples/kv/cluster.sh start [--nodes 3|5] [--no-fsync] [--dir DIR]
+#   examples/kv/cluster.sh start [--nodes 3|5] [--no-fsync] [--dir DIR] [--port-base R,H]
 #   examples/kv/cluster.sh status       [--dir DIR]   one /v1/status line per node
 #   examples/kv/cluster.sh kill-leader  [--dir DIR]   kill -9 the leader; prints which
 #   examples/kv/cluster.sh restart N    [--dir DIR]   (re)start node N with its old data
 #   examples/kv/cluster.sh stop         [--dir DIR]   SIGTERM every node (SIGKILL after 5 s)
 #
-# Node i listens for Raft on 127.0.0.1:(7000+i) and for HTTP on 127.0.0.1:(8000+i). DIR
+# Node i listens for Raft on 127.0.0.1:(R+i) and for HTTP on 127.0.0.1:(H+i), R,H = 7000,8000
+# unless --port-base says otherwise (two clusters side by side need different ones). DIR
 # (default ${TMPDIR:-/tmp}/raft-kv-cluster) holds node<i>/ (its log and snapshots),
 # node<i>.log (its stderr) and node<i>.pid. The binary is build/release/bin/raft-kv
 # (`make build`), or $RAFT_KV_BIN. Extra flags for every node: $RAFT_KV_ARGS, e.g.
@@ -20,9 +21,9 @@ bin="${RAFT_KV_BIN:-$repo/build/release/bin/raft-kv}"
 raft_base=7000
 http_base=8000
 
-usage() {
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
-  exit 2
+usage() {  # exit status $1 (default 2: a usage error)
+  sed -n '2,15p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit "${1:-2}"
 }
 die() {
   echo "cluster.sh: $*" >&2
@@ -31,11 +32,13 @@ die() {
 
 # ---- Arguments ------------------------------------------------------------------------------
 [[ $# -ge 1 ]] || usage
+[[ "$1" == -h || "$1" == --help || "$1" == help ]] && usage 0
 command="$1"
 shift
 node_arg=""
 nodes=""
 no_fsync=0
+port_base=""
 dir="${TMPDIR:-/tmp}/raft-kv-cluster"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -44,7 +47,9 @@ while [[ $# -gt 0 ]]; do
     --no-fsync) no_fsync=1; shift ;;
     --dir) dir="${2:-}"; shift 2 || usage ;;
     --dir=*) dir="${1#*=}"; shift ;;
-    -h | --help) usage ;;
+    --port-base) port_base="${2:-}"; shift 2 || usage ;;
+    --port-base=*) port_base="${1#*=}"; shift ;;
+    -h | --help) usage 0 ;;
     [0-9]*) node_arg="$1"; shift ;;
     *) echo "cluster.sh: unknown argument '$1'" >&2; usage ;;
   esac
@@ -68,6 +73,12 @@ http_get() {
 node_count() {
   [[ -f "$dir/nodes" ]] || die "no cluster in $dir (run: cluster.sh start --dir $dir)"
   cat "$dir/nodes"
+}
+
+# The port bases the cluster in $dir was started with.
+load_ports() {
+  [[ -f "$dir/ports" ]] || return 0
+  IFS=, read -r raft_base http_base < "$dir/ports"
 }
 
 pid_of() {  # prints the node's pid if it runs
@@ -149,10 +160,16 @@ stop_node() {
 }
 
 # ---- Commands -------------------------------------------------------------------------------
+[[ "$command" == start ]] || load_ports
 case "$command" in
   start)
     nodes="${nodes:-3}"
     [[ "$nodes" == 3 || "$nodes" == 5 ]] || die "--nodes must be 3 or 5"
+    if [[ -n "$port_base" ]]; then
+      [[ "$port_base" =~ ^([0-9]+),([0-9]+)$ ]] || die "--port-base must be RAFT,HTTP, e.g. 7000,8000"
+      raft_base="${BASH_REMATCH[1]}"
+      http_base="${BASH_REMATCH[2]}"
+    fi
     [[ -x "$bin" ]] || die "no raft-kv binary at $bin (build it: make build, or set RAFT_KV_BIN)"
     mkdir -p "$dir"
     if [[ -f "$dir/nodes" ]]; then
@@ -161,6 +178,7 @@ case "$command" in
       done
     fi
     echo "$nodes" > "$dir/nodes"
+    echo "$raft_base,$http_base" > "$dir/ports"
     if ((no_fsync)); then echo off > "$dir/fsync"; else echo on > "$dir/fsync"; fi
     for ((i = 1; i <= nodes; i++)); do start_node "$i" "$nodes"; done
     for ((i = 1; i <= nodes; i++)); do wait_healthy "$i"; done
