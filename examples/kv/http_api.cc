@@ -20,8 +20,7 @@ class HttpApi::Impl : public std::enable_shared_from_this<Impl> {
  public:
   Impl(asio::io_context& io, transport::Server& server, const KvStateMachine& machine,
        HttpApiOptions options)
-      : io_(io),
-        acceptor_(io),
+      : acceptor_(io),
         host_(options.host),
         port_(options.port),
         limits_{.body_bytes = options.body_limit, .idle = options.idle_timeout},
@@ -86,7 +85,6 @@ class HttpApi::Impl : public std::enable_shared_from_this<Impl> {
     connection->start();
   }
 
-  asio::io_context& io_;
   tcp::acceptor acceptor_;
   std::string host_;
   std::uint16_t port_;

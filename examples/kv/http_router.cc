@@ -176,6 +176,10 @@ void Router::dispatch(Request&& request, Responder respond) {
     if (method != verb::post) return respond(method_not_allowed("POST"));
     return register_session(std::string{target}, std::move(respond));
   }
+  if (path == "/v1/session/keepalive") {
+    if (method != verb::post) return respond(method_not_allowed("POST"));
+    return keep_alive(request, std::string{target}, std::move(respond));
+  }
   if (path == "/v1/leader/transfer") {
     if (method != verb::post) return respond(method_not_allowed("POST"));
     return transfer(query, std::string{target}, std::move(respond));
@@ -264,6 +268,10 @@ void Router::register_session(const std::string& target, Responder respond) {
   SessionCommand command;
   command.kind = SessionCommand::Kind::kRegister;
   command.timestamp = options_.clock();
+  propose_session(std::move(command), target, std::move(respond));
+}
+
+void Router::propose_session(SessionCommand command, const std::string& target, Responder respond) {
   server_.propose(Payload{Command::in_session(std::move(command)).encode()},
                   [self = shared_from_this(), respond = std::move(respond),
                    target](Result<transport::ProposeResult> result) {
@@ -275,6 +283,28 @@ void Router::register_session(const std::string& target, Responder respond) {
                     }
                     respond(write_response(*reply, result->term, false));
                   });
+}
+
+void Router::keep_alive(const Request& request, const std::string& target, Responder respond) {
+  SessionCommand command;
+  command.kind = SessionCommand::Kind::kKeepAlive;
+  const auto client = request.find("X-Raft-Client");
+  const auto id = client == request.end() ? std::nullopt : parse_u64(view(client->value()));
+  if (!id || *id == 0) {
+    return respond(error_response(status::bad_request, "bad_request",
+                                  "X-Raft-Client must name the session (POST /v1/session)"));
+  }
+  command.client = *id;
+  if (const auto ack = request.find("X-Raft-Ack"); ack != request.end()) {
+    const auto first_outstanding = parse_u64(view(ack->value()));
+    if (!first_outstanding) {
+      return respond(
+          error_response(status::bad_request, "bad_request", "X-Raft-Ack must be an integer"));
+    }
+    command.first_outstanding = *first_outstanding;
+  }
+  command.timestamp = options_.clock();
+  propose_session(std::move(command), target, std::move(respond));
 }
 
 void Router::transfer(std::string_view query, const std::string& target, Responder respond) {

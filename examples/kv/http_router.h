@@ -10,6 +10,7 @@
 #include "http_api.h"
 #include "http_reply.h"
 #include "kv_state_machine.h"
+#include "raft/session.h"
 #include "raft/status.h"
 #include "raft/transport/server.h"
 
@@ -31,6 +32,9 @@ class Router : public std::enable_shared_from_this<Router> {
   void get(const std::string& key, bool stale, std::string target, Responder respond);
   void write(Request&& request, std::string key, Responder respond);
   void register_session(const std::string& target, Responder respond);
+  void keep_alive(const Request& request, const std::string& target, Responder respond);
+  /// Proposes a session registration or keep-alive and answers with its outcome.
+  void propose_session(SessionCommand command, const std::string& target, Responder respond);
   void transfer(std::string_view query, const std::string& target, Responder respond);
   [[nodiscard]] Response status_page() const;
   [[nodiscard]] Response metrics_page() const;

@@ -64,8 +64,15 @@ Reply KvStateMachine::apply_write(Index index, const Command& command) {
 
 Reply KvStateMachine::apply_session(Index index, const SessionCommand& session) {
   const SessionResult result = sessions_.apply(index, session, [&](std::string_view inner) {
-    // Command::decode already checked that a request wraps a put or delete.
+    // Command::decode already checked that a request wraps a put or delete; checked again
+    // rather than trusted, since this runs on every replica.
     Result<Command> write = Command::decode(std::as_bytes(std::span{inner}));
+    if (!write.ok() || write->op == Op::kSession) {
+      Reply rejected;
+      rejected.code = ReplyCode::kRejected;
+      rejected.message = write.ok() ? "nested session command" : write.status().message();
+      return rejected.encode();
+    }
     return apply_write(index, *write).encode();
   });
   Reply reply;

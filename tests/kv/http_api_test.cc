@@ -417,6 +417,21 @@ TEST_F(HttpApiTest, SessionsDeduplicateRetriedWrites) {
   EXPECT_EQ(json_of(retry).at("index"), json_of(put).at("index"));
   EXPECT_EQ(client.get("/v1/kv/k").body(), "second");
 
+  // An idle client keeps its session alive (thesis §6.3) and acknowledges replies.
+  Response kept = client.request(bhttp::verb::post, "/v1/session/keepalive", {},
+                                 {{"X-Raft-Client", id}, {"X-Raft-Ack", "3"}});
+  ASSERT_EQ(kept.result(), bhttp::status::ok) << kept.body();
+  EXPECT_EQ(std::to_string(json_of(kept).at("client").get<std::uint64_t>()), id);
+  Response acknowledged = client.put("/v1/kv/k", "first", first);
+  EXPECT_EQ(acknowledged.result(), bhttp::status::conflict);  // Below the ack: never applied.
+  EXPECT_EQ(error_of(acknowledged), "stale_sequence");
+  EXPECT_EQ(
+      client.request(bhttp::verb::post, "/v1/session/keepalive", {}, {{"X-Raft-Client", "999999"}})
+          .result(),
+      bhttp::status::gone);
+  EXPECT_EQ(client.request(bhttp::verb::post, "/v1/session/keepalive").result(),
+            bhttp::status::bad_request);
+
   Response unknown =
       client.put("/v1/kv/k", "x", {{"X-Raft-Client", "999999"}, {"X-Raft-Sequence", "1"}});
   EXPECT_EQ(unknown.result(), bhttp::status::gone);
