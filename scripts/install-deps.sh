@@ -5,7 +5,24 @@
 #
 # Usage: scripts/install-deps.sh           install whatever is missing
 #        scripts/install-deps.sh --check   list what is missing; exit 1 if anything is
+#        scripts/install-deps.sh --bench   also the optional comparison tools (bench_packages
+#                                          below: etcd 3.4, wrk, hyperfine); combines with
+#                                          --check. The default never installs them: the build,
+#                                          the tests and `make bench` do not need them.
 set -euo pipefail
+
+check=0
+bench=0
+for arg in "$@"; do
+  case "$arg" in
+    --check) check=1 ;;
+    --bench) bench=1 ;;
+    *)
+      echo "install-deps: unknown option '$arg' (--check, --bench)" >&2
+      exit 2
+      ;;
+  esac
+done
 
 packages=(
   # Toolchain and build.
@@ -32,6 +49,16 @@ packages=(
   nlohmann-json3-dev  # nlohmann/json (header-only): Chrome trace-event JSON, metrics output
 )
 
+# Optional (--bench): what the side-by-side comparison in bench/ runs against or with.
+bench_packages=(
+  etcd-server         # etcd 3.4.23, the system raft-kv is compared with (bench/etcd/etcd-cluster.sh)
+  etcd-client         # etcdctl: finds etcd's leader (kill-leader) and reports member status
+  wrk                 # HTTP load generator, for cross-checking raft-kv-bench's numbers
+  hyperfine           # command-line timing with statistics, for one-off comparisons
+  jq                  # reads the JSON that raft-kv-bench and raft-kv-client print (bench/kv_compare.sh)
+)
+((bench)) && packages+=("${bench_packages[@]}")
+
 installed() {
   [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)" == "install ok installed" ]]
 }
@@ -41,7 +68,7 @@ for pkg in "${packages[@]}"; do
   installed "$pkg" || missing+=("$pkg")
 done
 
-if [[ "${1:-}" == "--check" ]]; then
+if ((check)); then
   if ((${#missing[@]} > 0)); then
     printf '%s\n' "${missing[@]}"
     exit 1

@@ -2,7 +2,9 @@
 // The TCP transport (transport/tcp_transport.h) on 127.0.0.1 with ephemeral ports: every message
 // kind crosses both ways, strangers are refused and counted, a closed peer or a refused connect
 // is reported through on_peer_down, a refused peer is redialed once it listens, full queues drop
-// and count, small messages are batched, and a garbage stream is cut off with a reason.
+// and count, small messages are batched, a garbage stream is cut off with a reason, host names
+// are resolved at dial time (an unresolvable one is a failed connect), and connections carry the
+// configured TCP keepalive (observed in /proc/net/tcp).
 //
 // Everything runs on one io_context that the test drives with run_for() until a condition holds
 // or a generous deadline passes; nothing sleeps and no speed is asserted.
@@ -14,8 +16,11 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <variant>
 #include <vector>
@@ -84,7 +89,8 @@ struct ClosedPort {
 struct Node {
   Node(asio::io_context& io, NodeId id, std::string cluster = "test-cluster",
        std::uint16_t port = 0, std::size_t max_queue = 4096,
-       std::chrono::milliseconds handshake_timeout = std::chrono::seconds{5}) {
+       std::chrono::milliseconds handshake_timeout = std::chrono::seconds{5},
+       const std::function<void(TcpTransportOptions&)>& tune = {}) {
     TcpTransportOptions options;
     options.cluster_id = std::move(cluster);
     options.self = id;
@@ -94,6 +100,7 @@ struct Node {
     options.backoff_base = std::chrono::milliseconds{5};
     options.backoff_max = std::chrono::milliseconds{50};
     options.seed = seed() + id.value();
+    if (tune) tune(options);
     transport = std::make_unique<TcpTransport>(io, std::move(options));
     transport->on_message([this](Message message) { received.push_back(std::move(message)); });
     transport->on_peer_down([this](NodeId peer) { down.push_back(peer); });
@@ -331,6 +338,151 @@ TEST(TcpTransport, SilentStrangerIsCutOffAfterTheHandshakeTimeout) {
   ASSERT_TRUE(run_until(io, [&] { return closed; })) << a.all_log();
   EXPECT_EQ(a.counters().refused_handshakes, 1U);
   EXPECT_THAT(a.all_log(), HasSubstr("no handshake within 50 ms"));
+}
+
+TEST(TcpTransport, PeerAtAHostNameIsResolvedAtDialTime) {
+  asio::io_context io;
+  Node a(io, NodeId{1});
+  Node b(io, NodeId{2});
+  a.start();
+  b.start();
+  EXPECT_EQ(a.transport->set_peer(NodeId{3}, PeerAddress{"bad host!", 1}).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(a.transport->set_peer(NodeId{3}, PeerAddress{"", 1}).code(),
+            ErrorCode::kInvalidArgument);
+  EXPECT_EQ(a.transport->set_peer(NodeId{3}, PeerAddress{"a..b", 1}).code(),
+            ErrorCode::kInvalidArgument);
+  ASSERT_TRUE(
+      a.transport->set_peer(NodeId{2}, PeerAddress{"localhost", b.transport->local_port()}).ok());
+  b.knows(NodeId{1}, a.transport->local_port());
+  ASSERT_TRUE(a.transport->send(heartbeat(NodeId{1}, NodeId{2}, 5)));
+  ASSERT_TRUE(b.transport->send(heartbeat(NodeId{2}, NodeId{1}, 6)));
+  ASSERT_TRUE(run_until(io, [&] {
+    return b.received.size() == 1 && a.received.size() == 1 && a.counters().connects == 1;
+  })) << a.all_log();
+  EXPECT_EQ(b.received.front(), heartbeat(NodeId{1}, NodeId{2}, 5));
+  EXPECT_EQ(a.counters().resolve_failures, 0U);
+  EXPECT_TRUE(a.down.empty()) << a.all_log();
+}
+
+TEST(TcpTransport, ListenHostMayBeAName) {
+  asio::io_context io;
+  Node a(io, NodeId{1}, "test-cluster", 0, 4096, std::chrono::seconds{5},
+         [](TcpTransportOptions& options) { options.listen_host = "localhost"; });
+  a.start();
+  EXPECT_NE(a.transport->local_port(), 0);
+  Node bad(io, NodeId{2}, "test-cluster", 0, 4096, std::chrono::seconds{5},
+           [](TcpTransportOptions& options) { options.listen_host = "no-such-host.invalid"; });
+  const Status status = bad.transport->start();
+  EXPECT_EQ(status.code(), ErrorCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("listen_host"));
+}
+
+TEST(TcpTransport, UnresolvableHostIsAFailedConnect) {
+  asio::io_context io;
+  Node a(io, NodeId{1});
+  a.start();
+  // RFC 6761: names under .invalid never resolve.
+  ASSERT_TRUE(a.transport->set_peer(NodeId{2}, PeerAddress{"no-such-host.invalid", 7000}).ok());
+  ASSERT_TRUE(a.transport->send(heartbeat(NodeId{1}, NodeId{2}, 1)));
+  ASSERT_TRUE(run_until(io, [&] { return !a.down.empty(); })) << a.all_log();
+  EXPECT_EQ(a.down, std::vector<NodeId>{NodeId{2}});
+  EXPECT_GE(a.counters().connect_failures, 1U);
+  EXPECT_GE(a.counters().resolve_failures, 1U);
+  EXPECT_EQ(a.counters().connects, 0U);
+  EXPECT_THAT(a.all_log(), HasSubstr("cannot resolve the host"));
+  EXPECT_EQ(a.transport->queued(NodeId{2}), 1U) << "the message waits for the redial";
+}
+
+/// The IPv4 TCP sockets of this machine (/proc/net/tcp): ports, state and the kind of timer
+/// pending (tr: 0 none, 1 retransmit, 2 keepalive, 4 zero-window probe) with its expiry in
+/// clock ticks (USER_HZ, 100 a second).
+struct SocketLine {
+  std::uint16_t local_port = 0;
+  std::uint16_t remote_port = 0;
+  unsigned state = 0;  ///< 1: established.
+  unsigned timer = 0;
+  unsigned long long ticks = 0;
+};
+
+std::optional<std::vector<SocketLine>> proc_net_tcp() {
+  std::ifstream file("/proc/net/tcp");
+  if (!file) return std::nullopt;
+  std::vector<SocketLine> lines;
+  std::string line;
+  std::getline(file, line);  // header
+  while (std::getline(file, line)) {
+    std::istringstream in(line);
+    std::string slot;
+    std::string local;
+    std::string remote;
+    std::string state;
+    std::string queues;
+    std::string timer;
+    in >> slot >> local >> remote >> state >> queues >> timer;
+    const auto port = [](const std::string& address) {
+      return static_cast<std::uint16_t>(
+          std::stoul(address.substr(address.find(':') + 1), nullptr, 16));
+    };
+    SocketLine parsed;
+    parsed.local_port = port(local);
+    parsed.remote_port = port(remote);
+    parsed.state = static_cast<unsigned>(std::stoul(state, nullptr, 16));
+    parsed.timer = static_cast<unsigned>(std::stoul(timer.substr(0, timer.find(':')), nullptr, 16));
+    parsed.ticks = std::stoull(timer.substr(timer.find(':') + 1), nullptr, 16);
+    lines.push_back(parsed);
+  }
+  return lines;
+}
+
+TEST(TcpTransport, ConnectionsProbeIdlePeersWithTheConfiguredKeepalive) {
+  if (!proc_net_tcp()) GTEST_SKIP() << "no /proc/net/tcp to observe the sockets";
+  asio::io_context io;
+  // a: keepalive after 7 s of silence (the kernel's default is 2 hours); b: keepalive off.
+  Node a(io, NodeId{1}, "test-cluster", 0, 4096, std::chrono::seconds{5},
+         [](TcpTransportOptions& options) { options.keepalive_idle = std::chrono::seconds{7}; });
+  Node b(io, NodeId{2}, "test-cluster", 0, 4096, std::chrono::seconds{5},
+         [](TcpTransportOptions& options) { options.keepalive = false; });
+  a.start();
+  b.start();
+  const std::uint16_t a_port = a.transport->local_port();
+  const std::uint16_t b_port = b.transport->local_port();
+  a.knows(NodeId{2}, b_port);
+  b.knows(NodeId{1}, a_port);
+  ASSERT_TRUE(a.transport->send(heartbeat(NodeId{1}, NodeId{2}, 1)));
+  ASSERT_TRUE(b.transport->send(heartbeat(NodeId{2}, NodeId{1}, 1)));
+  ASSERT_TRUE(run_until(io, [&] {
+    return a.received.size() == 1 && b.received.size() == 1 && a.counters().connects == 1 &&
+           b.counters().connects == 1;
+  }));
+  // a's two connections: the one it dialed (to b's port) and the one it accepted (on its own).
+  const auto is_a = [&](const SocketLine& socket) {
+    return socket.state == 1 && (socket.local_port == a_port || socket.remote_port == b_port);
+  };
+  const auto is_b = [&](const SocketLine& socket) {
+    return socket.state == 1 && (socket.local_port == b_port || socket.remote_port == a_port);
+  };
+  std::vector<SocketLine> sockets;
+  // Once the last segments are acknowledged, the idle connections wait on the keepalive timer.
+  ASSERT_TRUE(run_until(io, [&] {
+    sockets = proc_net_tcp().value_or(std::vector<SocketLine>{});
+    int keepalive = 0;
+    for (const auto& socket : sockets) {
+      if (is_a(socket) && socket.timer == 2) ++keepalive;
+    }
+    return keepalive == 2;
+  }));
+  int seen_b = 0;
+  for (const auto& socket : sockets) {
+    if (is_a(socket)) {
+      EXPECT_LE(socket.ticks, 7U * 100) << "the configured idle time, not the kernel's 2 hours";
+    }
+    if (is_b(socket)) {
+      ++seen_b;
+      EXPECT_NE(socket.timer, 2U) << "keepalive off";
+    }
+  }
+  EXPECT_EQ(seen_b, 2);
 }
 
 }  // namespace

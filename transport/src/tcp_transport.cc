@@ -7,15 +7,23 @@
 // first; its handlers then return without looking at anything else.
 #include "raft/transport/tcp_transport.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <deque>
+#include <limits>
+#include <optional>
 #include <span>
 #include <system_error>
 #include <utility>
 #include <vector>
 
 #include <boost/asio/buffer.hpp>
+#include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -74,9 +82,11 @@ struct Connection {
 
 /// Per-peer outbound state.
 struct Peer {
-  explicit Peer(asio::io_context& io) : retry_timer(io) {}
-  tcp::endpoint endpoint;
-  bool has_endpoint = false;
+  explicit Peer(asio::io_context& io) : resolver(io), retry_timer(io) {}
+  PeerAddress address;
+  /// The address when `address.host` is an IP literal; else it is resolved at every dial.
+  std::optional<tcp::endpoint> literal;
+  tcp::resolver resolver;
   std::deque<std::string> queue;    ///< Encoded frames waiting for the connection.
   std::shared_ptr<Connection> out;  ///< Connecting or connected; null when there is none.
   asio::steady_timer retry_timer;
@@ -93,6 +103,39 @@ Result<tcp::endpoint> make_endpoint(const std::string& host, std::uint16_t port)
                   fmt::format("'{}' is not an IP address: {}", host, error.message())};
   }
   return tcp::endpoint{address, port};
+}
+
+/// A host name as RFC 1123 §2.1 allows (letters, digits, '-', dot-separated labels of at most
+/// 63 characters, at most 253 in all), and '_', which container and service names use.
+bool is_host_name(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  std::size_t label = 0;
+  for (const char c : host) {
+    if (c == '.') {
+      if (label == 0) return false;
+      label = 0;
+      continue;
+    }
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!ok || ++label > 63) return false;
+  }
+  return true;  // a trailing dot (a fully qualified name) is fine
+}
+
+/// Sets an integer IPPROTO_TCP option through the native handle (Asio has no portable type for
+/// the keepalive timings).
+SysError set_tcp_option(tcp::socket& socket, int name, int value) {
+  if (::setsockopt(socket.native_handle(), IPPROTO_TCP, name, &value,
+                   static_cast<socklen_t>(sizeof value)) != 0) {
+    return SysError{errno, boost::system::system_category()};
+  }
+  return {};
+}
+
+/// Whole seconds for the kernel's keepalive timings: at least 1, at most Linux's 32767.
+int keepalive_seconds(std::chrono::seconds value) {
+  return static_cast<int>(std::clamp<std::int64_t>(value.count(), 1, 32767));
 }
 
 std::string endpoint_text(const tcp::socket& socket) {
@@ -133,7 +176,7 @@ class TcpTransport::Impl : public std::enable_shared_from_this<TcpTransport::Imp
                                   address.host)};
       }
     }
-    auto endpoint = make_endpoint(options_.listen_host, options_.listen_port);
+    auto endpoint = listen_endpoint();
     if (!endpoint.ok()) {
       return Status{ErrorCode::kInvalidArgument, fmt::format("TcpTransportOptions.listen_host: {}",
                                                              endpoint.status().message())};
@@ -157,6 +200,24 @@ class TcpTransport::Impl : public std::enable_shared_from_this<TcpTransport::Imp
     return {};
   }
 
+  /// The listen address: an IP literal, or the first address a host name resolves to (a
+  /// blocking lookup, once, in start(), before the node runs).
+  Result<tcp::endpoint> listen_endpoint() {
+    auto literal = make_endpoint(options_.listen_host, options_.listen_port);
+    if (literal.ok() || !is_host_name(options_.listen_host)) return literal;
+    tcp::resolver resolver(io_);
+    SysError error;
+    const auto results =
+        resolver.resolve(options_.listen_host, std::to_string(options_.listen_port),
+                         tcp::resolver::passive | tcp::resolver::numeric_service, error);
+    if (error || results.empty()) {
+      return Status{ErrorCode::kInvalidArgument,
+                    fmt::format("cannot resolve '{}': {}", options_.listen_host,
+                                error ? error.message() : std::string{"no address"})};
+    }
+    return results.begin()->endpoint();
+  }
+
   void stop() {
     stopped_ = true;
     SysError ignored;
@@ -169,6 +230,7 @@ class TcpTransport::Impl : public std::enable_shared_from_this<TcpTransport::Imp
         peer->out.reset();
       }
       peer->retry_timer.cancel();
+      peer->resolver.cancel();
       peer->retry_pending = false;
       counters_.dropped_on_close += peer->queue.size();
       peer->queue.clear();
@@ -187,11 +249,15 @@ class TcpTransport::Impl : public std::enable_shared_from_this<TcpTransport::Imp
                     fmt::format("set_peer: node id {} is none or self", id.value())};
     }
     auto endpoint = make_endpoint(address.host, address.port);
-    if (!endpoint.ok()) return endpoint.status();
+    if (!endpoint.ok() && !is_host_name(address.host)) {
+      return Status{ErrorCode::kInvalidArgument,
+                    fmt::format("'{}' is neither an IP address nor a host name", address.host)};
+    }
     auto& peer = peers_[id];
     if (!peer) peer = std::make_unique<Peer>(io_);
-    peer->endpoint = endpoint.value();
-    peer->has_endpoint = true;
+    peer->address = address;
+    peer->literal.reset();
+    if (endpoint.ok()) peer->literal = endpoint.value();
     peer_ids_.clear();
     for (const auto& [peer_id, unused] : peers_) peer_ids_.push_back(peer_id);
     return {};
@@ -274,8 +340,7 @@ class TcpTransport::Impl : public std::enable_shared_from_this<TcpTransport::Imp
                              } else {
                                connection->connected = true;
                                connection->remote = endpoint_text(connection->socket);
-                               SysError ignored;
-                               connection->socket.set_option(tcp::no_delay(true), ignored);
+                               self->configure(*connection);
                                self->inbound_.push_back(connection);
                                self->await_handshake(connection);
                                self->read(connection);
@@ -290,12 +355,44 @@ class TcpTransport::Impl : public std::enable_shared_from_this<TcpTransport::Imp
     Peer& peer = *peers_.at(id);
     auto connection = std::make_shared<Connection>(io_, options_.max_frame_payload, true);
     connection->peer = id;
-    connection->remote =
-        fmt::format("{}:{}", peer.endpoint.address().to_string(), peer.endpoint.port());
+    connection->remote = fmt::format("{}:{}", peer.address.host, peer.address.port);
     peer.out = connection;
+    // The handshake timeout runs from here: it bounds a slow resolution too.
     await_handshake(connection);
-    connection->socket.async_connect(
-        peer.endpoint, [weak = weak_from_this(), connection](const SysError& error) {
+    if (peer.literal) {
+      connect(connection, {*peer.literal});
+      return;
+    }
+    // Asio runs getaddrinfo() on its own resolver thread, so the io_context never waits on DNS.
+    peer.resolver.async_resolve(
+        peer.address.host, std::to_string(peer.address.port), tcp::resolver::numeric_service,
+        [weak = weak_from_this(), connection](const SysError& error,
+                                              const tcp::resolver::results_type& results) {
+          const auto self = weak.lock();
+          if (!self || connection->closed) return;
+          if (error || results.empty()) {
+            ++self->counters_.connect_failures;
+            ++self->counters_.resolve_failures;
+            self->fail(connection,
+                       fmt::format("connect to node {} at {} failed: cannot resolve the host: {}",
+                                   connection->peer.value(), connection->remote,
+                                   error ? describe(error) : std::string{"no address"}));
+            return;
+          }
+          std::vector<tcp::endpoint> endpoints;
+          for (const auto& entry : results) endpoints.push_back(entry.endpoint());
+          self->connect(connection, std::move(endpoints));
+        });
+  }
+
+  /// Connects `connection` to the first of `endpoints` that accepts, trying each in turn.
+  void connect(const std::shared_ptr<Connection>& connection,
+               std::vector<tcp::endpoint> endpoints) {
+    auto candidates = std::make_shared<std::vector<tcp::endpoint>>(std::move(endpoints));
+    asio::async_connect(
+        connection->socket, *candidates,
+        [weak = weak_from_this(), connection, candidates](const SysError& error,
+                                                          const tcp::endpoint& endpoint) {
           const auto self = weak.lock();
           if (!self || connection->closed) return;
           if (error) {
@@ -306,12 +403,51 @@ class TcpTransport::Impl : public std::enable_shared_from_this<TcpTransport::Imp
             return;
           }
           connection->connected = true;
-          SysError ignored;
-          // Raft's messages are small and latency-bound; batching is done here, not by Nagle.
-          connection->socket.set_option(tcp::no_delay(true), ignored);
+          if (candidates->size() > 1) {
+            connection->remote += fmt::format(" ({})", endpoint.address().to_string());
+          }
+          self->configure(*connection);
           self->read(connection);
           self->flush(connection);
         });
+  }
+
+  /// Socket options of every connection, either way: TCP_NODELAY (Raft's messages are small and
+  /// latency-bound; batching is done here, not by Nagle), and keepalive with TCP_USER_TIMEOUT so
+  /// that the kernel resets a connection to a silently lost machine (see tcp_transport.h).
+  /// A failure is logged and the connection used as it is.
+  void configure(Connection& connection) {
+    auto& socket = connection.socket;
+    SysError error;
+    socket.set_option(tcp::no_delay(true), error);
+    if (!error && options_.keepalive) {
+      socket.set_option(asio::socket_base::keep_alive(true), error);
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+      if (!error) {
+        error = set_tcp_option(socket, TCP_KEEPIDLE, keepalive_seconds(options_.keepalive_idle));
+      }
+      if (!error) {
+        error =
+            set_tcp_option(socket, TCP_KEEPINTVL, keepalive_seconds(options_.keepalive_interval));
+      }
+      if (!error) {
+        error = set_tcp_option(
+            socket, TCP_KEEPCNT,
+            static_cast<int>(std::clamp<std::uint32_t>(options_.keepalive_count, 1, 127)));
+      }
+#endif
+    }
+#if defined(TCP_USER_TIMEOUT)
+    if (!error && options_.user_timeout.count() > 0) {
+      error = set_tcp_option(socket, TCP_USER_TIMEOUT,
+                             static_cast<int>(std::min<std::int64_t>(
+                                 options_.user_timeout.count(), std::numeric_limits<int>::max())));
+    }
+#endif
+    if (error) {
+      log(fmt::format("connection {} {}: cannot set socket options: {}",
+                      connection.outbound ? "to" : "from", connection.remote, error.message()));
+    }
   }
 
   /// Starts a gathered write of the handshake (first time) and as many queued frames as fit in
@@ -550,7 +686,10 @@ class TcpTransport::Impl : public std::enable_shared_from_this<TcpTransport::Imp
       counters_.dropped_on_close += connection->in_flight_messages;
       connection->in_flight_messages = 0;
       Peer& peer = *peers_.at(connection->peer);
-      if (peer.out == connection) peer.out.reset();
+      if (peer.out == connection) {
+        peer.out.reset();
+        peer.resolver.cancel();  // a lookup still running for it (handshake timeout)
+      }
       report_down(connection->peer);
       if (!stopped_ && !peer.queue.empty() && !peer.retry_pending) {
         schedule_retry(connection->peer);
