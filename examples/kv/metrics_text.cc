@@ -119,6 +119,8 @@ std::string render_metrics(const MetricsSnapshot& metrics) {
   w.counter("raft_transport_connects_total", "Outbound connections established.", tcp.connects);
   w.counter("raft_transport_connect_failures_total", "Outbound connects that failed.",
             tcp.connect_failures);
+  w.counter("raft_transport_resolve_failures_total", "Dials whose host name did not resolve.",
+            tcp.resolve_failures);
   w.counter("raft_transport_disconnects_total", "Established connections that ended.",
             tcp.disconnects);
   return out;

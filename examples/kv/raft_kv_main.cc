@@ -64,8 +64,9 @@ void log_line(std::uint64_t id, std::string_view line) {
   std::fwrite(text.data(), 1, text.size(), stderr);
 }
 
-/// The transport takes IP literals only (a slow DNS must never stall it): names are resolved
-/// here, once, at start.
+/// The HTTP listener binds an IP literal: a name given to --http is resolved here, once.
+/// (Peer names in --peers are not: the transport resolves them at every dial, so a peer that
+/// comes back at another address is found again.)
 Result<std::string> resolve(asio::io_context& io, const std::string& host) {
   boost::system::error_code error;
   asio::ip::make_address(host, error);
@@ -88,10 +89,7 @@ Status make_options(asio::io_context& io, const Flags& flags, transport::ServerO
   Result<std::map<NodeId, kv::HostPort>> peers = kv::parse_address_list(flags.peers, "--peers");
   if (!peers.ok()) return peers.status();
   for (const auto& [id, address] : *peers) {
-    Result<std::string> host = resolve(io, address.host);
-    if (!host.ok())
-      return Status{ErrorCode::kInvalidArgument, "--peers: " + host.status().message()};
-    server.members[id] = transport::PeerAddress{*host, address.port};
+    server.members[id] = transport::PeerAddress{address.host, address.port};
   }
   if (!server.members.contains(server.id)) {
     return Status{ErrorCode::kInvalidArgument,
