@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "http_api.h"
 
+#include <algorithm>
 #include <list>
 #include <utility>
 
@@ -23,7 +24,10 @@ class HttpApi::Impl : public std::enable_shared_from_this<Impl> {
       : acceptor_(io),
         host_(options.host),
         port_(options.port),
-        limits_{.body_bytes = options.body_limit, .idle = options.idle_timeout},
+        // Never above what the state machine accepts: a larger value would only be
+        // refused after taking a place in the log.
+        limits_{.body_bytes = std::min(options.body_limit, kMaxValueBytes),
+                .idle = options.idle_timeout},
         router_(std::make_shared<http::Router>(server, machine, std::move(options))) {}
 
   Status start() {

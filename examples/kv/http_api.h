@@ -33,7 +33,7 @@ struct HttpApiOptions {
   /// Every member's HTTP address ("host:port"), for redirecting clients to the leader (307
   /// Location, "leader_http"). A leader missing here is named by id only.
   std::map<NodeId, std::string> http_peers;
-  /// Largest value (request body) accepted: 413 beyond.
+  /// Largest value (request body) accepted: 413 beyond. At most kMaxValueBytes.
   std::size_t body_limit = kMaxValueBytes;
   /// An idle keep-alive connection is closed after this.
   std::chrono::milliseconds idle_timeout{std::chrono::seconds{60}};
