@@ -177,7 +177,7 @@ int run(const Flags& flags) {
   io.run();
   const Status health = server.status().health;
   log_line(flags.id, fmt::format("stopped ({})", health.to_string()));
-  return health.ok() ? 0 : kExitFailed;
+  return health.code() == ErrorCode::kStopped ? 0 : kExitFailed;
 }
 
 }  // namespace

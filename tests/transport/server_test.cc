@@ -302,6 +302,7 @@ TEST_F(ServerTest, StoppingAnswersEveryPendingRequestAndRefusesNewOnes) {
   ASSERT_FALSE(after_stop.ok());
   EXPECT_EQ(after_stop.status().code(), ErrorCode::kStopped);
   EXPECT_EQ(read(1).code(), ErrorCode::kStopped);
+  EXPECT_EQ(servers_[1]->status().health.code(), ErrorCode::kStopped);
 }
 
 TEST_F(ServerTest, BadOptionsAreRefusedNamingTheField) {

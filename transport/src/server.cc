@@ -124,9 +124,11 @@ void Server::Impl::stop() {
   if (stopped_) return;
   stopped_ = true;
   fail_all(Status{ErrorCode::kStopped, "the server is shutting down"});
+  const bool failed = !health_.ok();
   run_completions();
-  if (health_.ok()) {
+  if (!failed) {
     if (Status synced = wal_->sync(); !synced.ok()) log(fmt::format("final sync: {}", synced));
+    health_ = Status{ErrorCode::kStopped, "stopped"};
   }
   transport_->stop();
   timer_.cancel();

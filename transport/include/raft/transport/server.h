@@ -168,7 +168,8 @@ struct ServerStatus {
   std::size_t pending_proposals = 0;
   std::size_t pending_reads = 0;
   std::map<NodeId, std::size_t> send_queue;  ///< Messages queued per peer in the transport.
-  Status health;                             ///< Ok, or why the server stopped.
+  /// Ok while the server runs; kStopped after a graceful stop(); else the error that stopped it.
+  Status health;
 };
 
 /// One Raft server: see the file comment.
