@@ -121,8 +121,8 @@ struct Client::Impl {
     if (failures_in_row % endpoints.size() != 0) return;
     const auto left =
         std::chrono::duration_cast<std::chrono::microseconds>(deadline - options.now());
-    const auto wait = std::min(backoff.next(), left);
-    if (wait.count() > 0) options.sleep(wait);
+    // Always through sleep(), even for 0, so a test sees one wait per failed round.
+    options.sleep(std::max(std::min(backoff.next(), left), std::chrono::microseconds{0}));
   }
 
   Reply execute(const Call& call, Clock::time_point start, Clock::time_point deadline,
@@ -239,10 +239,13 @@ struct Client::Impl {
 
   /// POST /v1/session within the write's deadline. Returns the failed reply, or nullopt when a
   /// session is in place (or the server has none: 404/405 turn sessions off).
-  std::optional<Reply> ensure_session(Clock::time_point start, Clock::time_point deadline) {
+  std::optional<Reply> ensure_session(Clock::time_point start, Clock::time_point deadline,
+                                      Outcome& spent) {
     if (!options.sessions || session) return std::nullopt;
     Call call{http::verb::post, "/v1/session", "", "", false, false};
     auto reply = execute(call, start, deadline, {});
+    spent.attempts = reply.outcome.attempts;
+    spent.redirects = reply.outcome.redirects;
     if (!reply.outcome.ok) {
       const int status = reply.outcome.http_status;
       if (reply.outcome.error == ErrorKind::kNotFound || status == 405) {
@@ -268,7 +271,8 @@ struct Client::Impl {
   Reply write(const Call& call) {
     const auto start = options.now();
     const auto deadline = start + options.deadline;
-    if (auto failed = ensure_session(start, deadline)) {
+    Outcome registration;  // what registering cost, counted in this write's outcome
+    if (auto failed = ensure_session(start, deadline, registration)) {
       failed->outcome.latency = options.now() - start;
       return std::move(*failed);
     }
@@ -282,6 +286,8 @@ struct Client::Impl {
                  {"X-Raft-Ack", std::to_string(sequence)}};
     }
     auto reply = execute(call, start, deadline, headers);
+    reply.outcome.attempts += registration.attempts;
+    reply.outcome.redirects += registration.redirects;
     if (reply.outcome.error == ErrorKind::kSessionExpired) {
       // Earlier attempts of this write may have applied before the session expired, and the
       // server no longer remembers: the outcome is unknown. The next write registers again.
