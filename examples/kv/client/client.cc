@@ -11,8 +11,8 @@
 #include <boost/beast/http/verb.hpp>
 #include <nlohmann/json.hpp>
 
+#include "client_connection.h"
 #include "etcd_gateway.h"
-#include "http_connection.h"
 
 namespace raft::kv_client {
 namespace {

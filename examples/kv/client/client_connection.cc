@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "http_connection.h"
+#include "client_connection.h"
 
 #include <utility>
 
