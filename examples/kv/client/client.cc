@@ -112,13 +112,30 @@ struct Client::Impl {
     return it != endpoints.end() ? static_cast<std::size_t>(it - endpoints.begin()) : add(endpoint);
   }
 
-  /// After a failed attempt: the next endpoint, and a backoff once a whole round has failed
-  /// (the first failures of a leader crash then cost one round trip each, not a sleep).
-  void fail_over(std::size_t& failures_in_row, Clock::time_point deadline,
-                 std::optional<std::size_t> next = std::nullopt) {
-    ++failures_in_row;
-    current = next.value_or((current + 1) % endpoints.size());
-    if (failures_in_row % endpoints.size() != 0) return;
+  /// After a failed attempt on `current`: the hinted leader if it has not failed in this round,
+  /// else the next endpoint that has not; once every endpoint has failed, a backoff and a new
+  /// round. Skipping the endpoints that just failed matters in a failover: a follower that still
+  /// names the dead leader would otherwise send the client back to it again and again while the
+  /// new leader is never tried.
+  void fail_over(std::vector<bool>& failed, Clock::time_point deadline,
+                 std::optional<std::size_t> hint = std::nullopt) {
+    failed.resize(endpoints.size(), false);
+    failed[current] = true;
+    if (hint && !failed[*hint]) {
+      current = *hint;
+      return;
+    }
+    for (std::size_t k = 1; k < endpoints.size(); ++k) {
+      const auto candidate = (current + k) % endpoints.size();
+      if (!failed[candidate]) {
+        current = candidate;
+        return;
+      }
+    }
+    // A whole round failed: wait before the next (the first failures of a leader crash thus
+    // cost one round trip each, not a sleep).
+    std::fill(failed.begin(), failed.end(), false);
+    current = (current + 1) % endpoints.size();
     const auto left =
         std::chrono::duration_cast<std::chrono::microseconds>(deadline - options.now());
     // Always through sleep(), even for 0, so a test sees one wait per failed round.
@@ -130,7 +147,8 @@ struct Client::Impl {
     Reply reply;
     Outcome& o = reply.outcome;
     std::string target = call.target;
-    std::size_t failures_in_row = 0;
+    std::vector<bool> failed;  // endpoints that failed in this round
+    int redirects_in_row = 0;  // a redirect loop is redirects without a failure between them
     bool maybe_applied = false;
     backoff.reset();
     while (true) {
@@ -159,7 +177,8 @@ struct Client::Impl {
         o.last_error = ex.error;
         o.http_status = 0;
         o.message = o.endpoint + ": " + ex.message;
-        fail_over(failures_in_row, deadline);
+        redirects_in_row = 0;
+        fail_over(failed, deadline);
         continue;
       }
       auto& response = ex.response;
@@ -185,24 +204,35 @@ struct Client::Impl {
           o.message = next.status().message();
           break;
         }
-        if (++o.redirects > options.max_redirects) {
+        ++o.redirects;
+        if (++redirects_in_row > options.max_redirects) {
           o.error = o.last_error = ErrorKind::kRedirectLoop;
-          o.message = "more than " + std::to_string(options.max_redirects) + " redirects";
+          o.message = "more than " + std::to_string(options.max_redirects) + " redirects in a row";
           break;
         }
-        current = find_or_add(next->endpoint);
+        const auto leader = find_or_add(next->endpoint);
         target = std::move(next->target);
+        failed.resize(endpoints.size(), false);
+        if (failed[leader]) {
+          // Redirected to a server that just failed (a follower still naming the dead leader):
+          // count it as this endpoint's failure and move on, keeping the last error.
+          o.message += " (redirected by " + o.endpoint + " to " + next->endpoint.to_string() + ")";
+          fail_over(failed, deadline);
+          continue;
+        }
+        current = leader;
         continue;
+      }
+      if (status == 404 && call.read) {
+        o.ok = true;  // "no such key" is an answer
+        reply.body = std::move(response.body());
+        break;
       }
       const auto kind = kind_of(status, error.code);
       o.last_error = kind;
       o.message = o.endpoint + ": " + std::to_string(status) + " " +
                   (error.code.empty() ? std::string{} : error.code + ": ") + error.message;
-      if (status == 404 && call.read) {
-        o.ok = true;
-        reply.body = std::move(response.body());
-        break;
-      }
+      redirects_in_row = 0;
       if (!is_retryable(kind)) {
         o.error = kind;
         o.outcome_unknown = call.write && maybe_applied;
@@ -215,7 +245,7 @@ struct Client::Impl {
       if (!error.leader_http.empty()) {
         if (auto hint = parse_endpoint(error.leader_http); hint.ok()) next = find_or_add(*hint);
       }
-      fail_over(failures_in_row, deadline, next);
+      fail_over(failed, deadline, next);
       continue;
     }
     o.latency = options.now() - start;

@@ -156,6 +156,30 @@ TEST(KvClient, MovesToTheNextEndpointWhenRefused) {
   EXPECT_EQ(reply.outcome.endpoint, alive.endpoint().to_string());
 }
 
+TEST(KvClient, FollowerNamingTheDeadLeaderDoesNotTrapTheClient) {
+  SCOPED_TRACE(replay());
+  // Just after a leader crash a follower may still redirect to it: the client must not bounce
+  // between that follower and the dead leader, but try the other endpoint (the new leader).
+  ClosedPort dead_leader;
+  const auto dead_at = dead_leader.endpoint().to_string();
+  FakeServer stale_follower([&](const FakeRequest& request) {
+    return FakeAction::reply(
+        307, fmt::format(R"({{"error":"not_leader","leader":1,"leader_http":"{}"}})", dead_at),
+        {{"Location", fmt::format("http://{}{}", dead_at, std::string(request.target()))}});
+  });
+  FakeServer new_leader(leader);
+  FakeClock clock;
+  auto options = options_for({stale_follower.endpoint(), new_leader.endpoint()});
+  options.sessions = false;
+  clock.install(options);
+  Client client(options);
+  const auto reply = client.put("k", "v");
+  ASSERT_TRUE(reply.outcome.ok) << reply.outcome.message;
+  EXPECT_EQ(reply.outcome.endpoint, new_leader.endpoint().to_string());
+  EXPECT_TRUE(clock.sleeps.empty());  // found within the first round
+  EXPECT_LE(stale_follower.requests().size(), 2U);
+}
+
 TEST(KvClient, MovesOnWhenTheConnectionIsClosedMidRequest) {
   SCOPED_TRACE(replay());
   FakeServer crashing([](const FakeRequest&) { return FakeAction::close(); });
