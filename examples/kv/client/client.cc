@@ -269,13 +269,10 @@ struct Client::Impl {
 
   /// POST /v1/session within the write's deadline. Returns the failed reply, or nullopt when a
   /// session is in place (or the server has none: 404/405 turn sessions off).
-  std::optional<Reply> ensure_session(Clock::time_point start, Clock::time_point deadline,
-                                      Outcome& spent) {
+  std::optional<Reply> ensure_session(Clock::time_point start, Clock::time_point deadline) {
     if (!options.sessions || session) return std::nullopt;
     Call call{http::verb::post, "/v1/session", "", "", false, false};
     auto reply = execute(call, start, deadline, {});
-    spent.attempts = reply.outcome.attempts;
-    spent.redirects = reply.outcome.redirects;
     if (!reply.outcome.ok) {
       const int status = reply.outcome.http_status;
       if (reply.outcome.error == ErrorKind::kNotFound || status == 405) {
@@ -301,8 +298,9 @@ struct Client::Impl {
   Reply write(const Call& call) {
     const auto start = options.now();
     const auto deadline = start + options.deadline;
-    Outcome registration;  // what registering cost, counted in this write's outcome
-    if (auto failed = ensure_session(start, deadline, registration)) {
+    // A registration's attempts are not the write's: a write that went out once is not
+    // "retried" because the session was registered first (the loop counts retried requests).
+    if (auto failed = ensure_session(start, deadline)) {
       failed->outcome.latency = options.now() - start;
       return std::move(*failed);
     }
@@ -316,8 +314,6 @@ struct Client::Impl {
                  {"X-Raft-Ack", std::to_string(sequence)}};
     }
     auto reply = execute(call, start, deadline, headers);
-    reply.outcome.attempts += registration.attempts;
-    reply.outcome.redirects += registration.redirects;
     if (reply.outcome.error == ErrorKind::kSessionExpired) {
       // Earlier attempts of this write may have applied before the session expired, and the
       // server no longer remembers: the outcome is unknown. The next write registers again.

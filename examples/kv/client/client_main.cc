@@ -63,6 +63,7 @@ int report(const Reply& reply, bool verbose) {
 int main(int argc, char** argv) {
   CLI::App app{"raft-kv-client: a failover-aware client for raft-kv (and etcd's JSON gateway)"};
   app.require_subcommand(1);
+  app.fallthrough();  // global flags (-v, --timeout) may follow the subcommand too
   std::string endpoints_text = "127.0.0.1:8001,127.0.0.1:8002,127.0.0.1:8003";
   std::string target = "raftkv";
   std::string timeout_text = "2s";

@@ -87,11 +87,12 @@ TEST(KvClient, FollowsRedirectToTheLeaderAndStaysThere) {
   const auto first = client.put("k", "v1");
   ASSERT_TRUE(first.outcome.ok) << first.outcome.message;
   EXPECT_EQ(first.outcome.endpoint, leader_at);
-  EXPECT_GE(first.outcome.redirects, 1);
   EXPECT_GT(first.index, 0U);
   EXPECT_EQ(client.current(), leader_server.endpoint());
+  // The follower redirected the session registration; the PUT then went to the leader.
+  ASSERT_EQ(follower.requests().size(), 1U);
+  EXPECT_EQ(follower.requests()[0].target(), "/v1/session");
 
-  // The follower redirected the session registration and the first PUT, then never again.
   const auto asked = follower.requests().size();
   const auto second = client.put("k", "v2");
   ASSERT_TRUE(second.outcome.ok) << second.outcome.message;
@@ -264,7 +265,7 @@ TEST(KvClient, WritesCarryTheSessionAndRetriesReuseTheSequence) {
   Client client(options);
   const auto first = client.put("a", "1");
   ASSERT_TRUE(first.outcome.ok) << first.outcome.message;
-  EXPECT_EQ(first.outcome.attempts, 3);  // registration, the PUT, its retry
+  EXPECT_EQ(first.outcome.attempts, 2);  // the PUT and its retry
   EXPECT_EQ(first.outcome.last_error, ErrorKind::kCommitUnknown);
   EXPECT_TRUE(first.duplicate);
   EXPECT_EQ(first.index, 7U);
@@ -300,7 +301,7 @@ TEST(KvClient, SessionExpiredReportsUnknownOutcomeAndRegistersAgain) {
   EXPECT_FALSE(expired.outcome.ok);
   EXPECT_EQ(expired.outcome.error, ErrorKind::kSessionExpired);
   EXPECT_TRUE(expired.outcome.outcome_unknown);
-  EXPECT_EQ(expired.outcome.attempts, 2);  // registration + the write, not retried
+  EXPECT_EQ(expired.outcome.attempts, 1);  // not retried
   EXPECT_FALSE(client.session().has_value());
 
   const auto next = client.put("a", "2");
