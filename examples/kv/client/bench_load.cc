@@ -229,10 +229,15 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
     retry();
   }
 
-  /// A connection-level failure: count it, then reconnect after a short pause.
+  /// A connection-level failure: count it, then reconnect after a short pause, to the next
+  /// fallback endpoint if there are any (the server may be gone for good: a killed leader).
   void fail(std::string what) {
     if (started_ >= window_.measure_start && started_ < window_.end) ++result_.errors;
     if (result_.first_error.empty()) result_.first_error = std::move(what);
+    if (!options_.fallback.empty()) {
+      endpoint_ = options_.fallback[(id_ + ++failovers_) % options_.fallback.size()];
+      set_host();
+    }
     reuse_connection_ = false;
     retry();
   }
@@ -264,6 +269,7 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
   std::optional<http::response_parser<http::string_body>> parser_;
   Clock::time_point started_{};
   std::uint64_t next_key_ = 0;
+  std::size_t failovers_ = 0;
   bool reuse_connection_ = true;
   LoadResult result_;
 };

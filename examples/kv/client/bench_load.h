@@ -19,6 +19,9 @@ namespace raft::kv_client::bench {
 struct LoadOptions {
   Target target = Target::kRaftKv;
   std::vector<Endpoint> endpoints;  ///< Clients are spread round-robin over these.
+  /// Where a client goes when its connection fails (the whole cluster; a follower redirects
+  /// it to the new leader). Empty: it reconnects to the same endpoint.
+  std::vector<Endpoint> fallback;
   std::size_t clients = 1;
   std::chrono::nanoseconds warmup{std::chrono::seconds{1}};     ///< Run, not measured.
   std::chrono::nanoseconds duration{std::chrono::seconds{10}};  ///< Measured.

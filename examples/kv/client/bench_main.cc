@@ -150,6 +150,7 @@ int main(int argc, char** argv) {
   load.target = target == "etcd" ? Target::kEtcd : Target::kRaftKv;
   load.duration = duration_or_exit("--duration", duration_text);
   load.warmup = duration_or_exit("--warmup", warmup_text);
+  load.fallback = *endpoints;
   if (all_endpoints) {
     load.endpoints = *endpoints;
   } else {
