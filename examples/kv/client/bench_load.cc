@@ -232,7 +232,9 @@ class LoadClient : public std::enable_shared_from_this<LoadClient> {
   /// A connection-level failure: count it, then reconnect after a short pause, to the next
   /// fallback endpoint if there are any (the server may be gone for good: a killed leader).
   void fail(std::string what) {
-    if (started_ >= window_.measure_start && started_ < window_.end) ++result_.errors;
+    // By the failure's time: a refused connect has no request start.
+    const auto now = Clock::now();
+    if (now >= window_.measure_start && now < window_.end) ++result_.errors;
     if (result_.first_error.empty()) result_.first_error = std::move(what);
     if (!options_.fallback.empty()) {
       endpoint_ = options_.fallback[(id_ + ++failovers_) % options_.fallback.size()];
