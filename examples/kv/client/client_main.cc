@@ -118,6 +118,10 @@ int main(int argc, char** argv) {
   loop->add_flag("--until-recovered", loop_options.until_recovered,
                  "Stop at the first success after a failed or retried request");
   loop->add_flag("--json", json, "Summary as JSON on stdout (request lines go to stderr)");
+  bool samples_json = false;
+  loop->add_flag("--samples", samples_json, "With --json: list every request (key, value, ok)");
+  loop->add_flag("--distinct-keys", loop_options.distinct_keys,
+                 "Write <key>-<n> for request n (every acknowledged write stays checkable)");
   // `loop --timeout 2s` reads naturally; it sets the same deadline as the global flag.
   loop->add_option("--timeout", timeout_text, "Deadline of one request (same as the global)");
 
@@ -155,7 +159,7 @@ int main(int argc, char** argv) {
   const auto samples = run_loop(client, loop_options, lines);
   const auto summary = summarize(samples);
   if (json) {
-    std::cout << to_json(summary, samples) << '\n';
+    std::cout << to_json(summary, samples, samples_json) << '\n';
   } else {
     std::cout << to_text(summary, samples);
   }

@@ -30,8 +30,10 @@ std::vector<LoopSample> run_loop(Client& client, const LoopOptions& options, std
     if (options.count != 0 && i >= options.count) break;
     const auto now = Clock::now();
     if (now - begin >= options.duration) break;
-    const auto reply = options.read ? client.get(options.key, options.stale)
-                                    : client.put(options.key, std::to_string(i));
+    const std::string key =
+        options.distinct_keys ? options.key + "-" + std::to_string(i) : options.key;
+    const auto reply =
+        options.read ? client.get(key, options.stale) : client.put(key, std::to_string(i));
     LoopSample sample;
     sample.start = now - begin;
     sample.latency = reply.outcome.latency;
@@ -41,6 +43,9 @@ std::vector<LoopSample> run_loop(Client& client, const LoopOptions& options, std
     sample.last_error = reply.outcome.last_error;
     sample.endpoint = reply.outcome.endpoint;
     sample.message = reply.outcome.message;
+    sample.key = key;
+    sample.value = options.read ? std::string{} : std::to_string(i);
+    sample.outcome_unknown = reply.outcome.outcome_unknown;
     lines << format_line(i, sample) << '\n' << std::flush;
     samples.push_back(std::move(sample));
     if (options.until_recovered && recovered(summarize(samples))) break;

@@ -23,6 +23,9 @@ struct LoopOptions {
   bool read = false;             ///< GET instead of PUT.
   bool stale = false;            ///< With read: ?stale=1.
   std::string key = "loop";
+  /// Write "<key>-<n>" for request n instead of overwriting one key, so that every
+  /// acknowledged write can be checked afterwards (the kill -9 test: none may be lost).
+  bool distinct_keys = false;
 };
 
 /// One printed line: "  1.000s OK      0.84ms 127.0.0.1:8001 attempts=1".

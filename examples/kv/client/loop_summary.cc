@@ -71,7 +71,8 @@ LoopSummary summarize(std::span<const LoopSample> samples) {
 
 bool recovered(const LoopSummary& summary) noexcept { return summary.disruption.has_value(); }
 
-std::string to_json(const LoopSummary& summary, std::span<const LoopSample> samples) {
+std::string to_json(const LoopSummary& summary, std::span<const LoopSample> samples,
+                    bool with_samples) {
   nlohmann::json failures = nlohmann::json::array();
   for (const auto i : summary.failures) {
     const auto& f = samples[i];
@@ -84,18 +85,32 @@ std::string to_json(const LoopSummary& summary, std::span<const LoopSample> samp
                         {"endpoint", f.endpoint},
                         {"message", f.message}});
   }
-  const nlohmann::json out{{"requests", summary.requests},
-                           {"failed", summary.failed},
-                           {"retried", summary.retried},
-                           {"outages", summary.outages},
-                           {"outage_start_ms", ms_or_null(summary.outage_start)},
-                           {"detection_ms", ms_or_null(summary.detection)},
-                           {"rto_ms", ms_or_null(summary.rto)},
-                           {"disruption_start_ms", ms_or_null(summary.disruption_start)},
-                           {"disruption_ms", ms_or_null(summary.disruption)},
-                           {"max_latency_ms", to_ms(summary.max_latency)},
-                           {"recovered", recovered(summary)},
-                           {"failures", failures}};
+  nlohmann::json out{{"requests", summary.requests},
+                     {"failed", summary.failed},
+                     {"retried", summary.retried},
+                     {"outages", summary.outages},
+                     {"outage_start_ms", ms_or_null(summary.outage_start)},
+                     {"detection_ms", ms_or_null(summary.detection)},
+                     {"rto_ms", ms_or_null(summary.rto)},
+                     {"disruption_start_ms", ms_or_null(summary.disruption_start)},
+                     {"disruption_ms", ms_or_null(summary.disruption)},
+                     {"max_latency_ms", to_ms(summary.max_latency)},
+                     {"recovered", recovered(summary)},
+                     {"failures", failures}};
+  if (with_samples) {
+    auto& all = out["samples"] = nlohmann::json::array();
+    for (const auto& sample : samples) {
+      all.push_back({{"start_ms", to_ms(sample.start)},
+                     {"latency_ms", to_ms(sample.latency)},
+                     {"ok", sample.ok},
+                     {"attempts", sample.attempts},
+                     {"endpoint", sample.endpoint},
+                     {"error", to_string(sample.error)},
+                     {"key", sample.key},
+                     {"value", sample.value},
+                     {"outcome_unknown", sample.outcome_unknown}});
+    }
+  }
   return out.dump();
 }
 

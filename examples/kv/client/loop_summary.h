@@ -33,6 +33,9 @@ struct LoopSample {
   ErrorKind last_error = ErrorKind::kNone;
   std::string endpoint;
   std::string message;
+  std::string key;               ///< The key read or written.
+  std::string value;             ///< The value written (empty for reads).
+  bool outcome_unknown = false;  ///< A failed write that may have applied.
 };
 
 /// What the loop reports at the end.
@@ -57,8 +60,11 @@ struct LoopSummary {
 [[nodiscard]] bool recovered(const LoopSummary& summary) noexcept;
 
 /// The summary as a JSON object (milliseconds as numbers, null when unset), with the failed
-/// requests listed (index, start, error, message) from `samples`.
-[[nodiscard]] std::string to_json(const LoopSummary& summary, std::span<const LoopSample> samples);
+/// requests listed (index, start, error, message) from `samples`; with `with_samples` every
+/// request too (key, value, ok, outcome_unknown...), for checks that no acknowledged write is
+/// lost.
+[[nodiscard]] std::string to_json(const LoopSummary& summary, std::span<const LoopSample> samples,
+                                  bool with_samples = false);
 
 /// The summary as the human-readable lines the loop prints at the end.
 [[nodiscard]] std::string to_text(const LoopSummary& summary, std::span<const LoopSample> samples);

@@ -9,6 +9,7 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "fake_server.h"
 
@@ -51,6 +52,28 @@ TEST(KvLoop, OneSampleAndOneLinePerRequest) {
   ASSERT_EQ(seen.size(), 3U);
   EXPECT_EQ(seen[2].target(), "/v1/kv/loop-key");
   EXPECT_EQ(seen[2].body(), "2");  // the value is the request's number
+}
+
+TEST(KvLoop, DistinctKeysMakeEveryWriteCheckable) {
+  FakeServer server([](const FakeRequest&) { return FakeAction::reply(200, R"({"index":1})"); });
+  Client client(options_for(server));
+  LoopOptions options;
+  options.interval = 1ms;
+  options.count = 2;
+  options.key = "k";
+  options.distinct_keys = true;
+  std::ostringstream lines;
+  const auto samples = run_loop(client, options, lines);
+  ASSERT_EQ(samples.size(), 2U);
+  EXPECT_EQ(samples[1].key, "k-1");
+  EXPECT_EQ(samples[1].value, "1");
+  const auto seen = server.requests();
+  ASSERT_EQ(seen.size(), 2U);
+  EXPECT_EQ(seen[0].target(), "/v1/kv/k-0");
+  const auto json = nlohmann::json::parse(to_json(summarize(samples), samples, true));
+  ASSERT_EQ(json["samples"].size(), 2U);
+  EXPECT_EQ(json["samples"][1]["key"], "k-1");
+  EXPECT_EQ(json["samples"][1]["ok"], true);
 }
 
 TEST(KvLoop, UntilRecoveredStopsAfterTheDisruptionEnds) {
