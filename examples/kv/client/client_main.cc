@@ -6,7 +6,9 @@
 //   raft-kv-client --endpoints ... loop --interval 100ms --duration 30s --timeout 2s --json
 //   raft-kv-client --target etcd --endpoints 127.0.0.1:2379,... loop --count 100
 #include <cstdio>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -16,6 +18,7 @@
 #include "duration.h"
 #include "loop.h"
 #include "loop_summary.h"
+#include "verify.h"
 
 namespace {
 
@@ -125,6 +128,15 @@ int main(int argc, char** argv) {
   // `loop --timeout 2s` reads naturally; it sets the same deadline as the global flag.
   loop->add_option("--timeout", timeout_text, "Deadline of one request (same as the global)");
 
+  std::string verify_file;
+  std::string verify_wait_text = "5s";
+  auto* verify = app.add_subcommand(
+      "verify", "Check that every write a loop acknowledged is on every endpoint (stale reads)");
+  verify->add_option("file", verify_file, "Output of loop --json --samples ('-': stdin)")
+      ->required();
+  verify->add_option("--wait", verify_wait_text, "Keep retrying missing writes this long")
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
 
   auto endpoints = parse_endpoints(endpoints_text);
@@ -152,6 +164,35 @@ int main(int argc, char** argv) {
   if (*get) return report(client.get(key, stale), verbose);
   if (*del) return report(client.remove(key), verbose);
   if (*status) return report(client.status(), verbose);
+
+  if (*verify) {
+    std::stringstream text;
+    if (verify_file == "-") {
+      text << std::cin.rdbuf();
+    } else {
+      std::ifstream in(verify_file);
+      if (!in) {
+        fmt::print(stderr, "raft-kv-client: verify: cannot read {}\n", verify_file);
+        return 2;
+      }
+      text << in.rdbuf();
+    }
+    const auto writes = acked_writes(text.str());
+    if (!writes.ok()) {
+      fmt::print(stderr, "raft-kv-client: verify: {}: {}\n", verify_file,
+                 writes.status().message());
+      return 2;
+    }
+    const auto problems =
+        verify_writes(options.endpoints, *writes, duration_or_exit("--wait", verify_wait_text));
+    for (const auto& p : problems) {
+      fmt::print("MISSING {} on {}: expected '{}', found {}\n", p.key, p.endpoint, p.expected,
+                 p.found);
+    }
+    fmt::print("verified {} acknowledged writes on {} endpoints: {}\n", writes->size(),
+               options.endpoints.size(), problems.empty() ? "all present" : "PROBLEMS");
+    return problems.empty() ? 0 : 1;
+  }
 
   loop_options.interval = duration_or_exit("--interval", interval_text);
   loop_options.duration = duration_or_exit("--duration", duration_text);
