@@ -5,8 +5,10 @@
 #   --bin DIR          where raft-kv, raft-kv-client and raft-kv-bench are (default build/release/bin)
 #   --clients LIST     concurrency levels for the write load (default 1,16,64,256)
 #   --duration D       measured time per level, e.g. 10s (default 10s); --warmup D (default 2s)
-#   --kills N          leader kills per system for the failover RTO (default 10)
+#   --kills N          leader faults per system and kind for the failover RTO (default 10)
 #   --only WHAT        load | failover (default: both)
+#   --faults LIST      which leader faults: kill (SIGKILL: the process dies, its connections
+#                      reset) and/or stop (SIGSTOP: the machine goes silent) (default kill,stop)
 #   --out FILE         also write the Markdown tables to FILE
 #
 # What it does, for raft-kv (examples/kv/cluster.sh) and then etcd (bench/etcd/etcd-cluster.sh),
@@ -15,9 +17,13 @@
 #   1. load: fsync on, then off (raft-kv --no-fsync, etcd --unsafe-no-fsync); for each level,
 #      raft-kv-bench PUTs 256-byte values for the duration; throughput, p50/p99/p999, and the
 #      CPU time all server processes spent per committed write (from /proc/PID/stat);
-#   2. failover: N times, raft-kv-client loop (a PUT every 10 ms) while the leader is killed with
-#      SIGKILL; the RTO is the loop's "disruption": from the first request that failed or had
-#      to retry to the first success after it. Medians and maxima over the N kills.
+#   2. failover: N times per fault, raft-kv-client loop (a PUT every 10 ms) while the leader is
+#      killed (SIGKILL) or stopped (SIGSTOP, continued once the loop recovered); the RTO is the
+#      loop's "disruption": from the first request that failed or had to retry to the first
+#      success after it. Medians and maxima over the N faults. The client gives an attempt
+#      300 ms before it tries the next endpoint: an etcd follower without a leader holds a
+#      write until etcd's own request timeout (seconds), and a stopped process never answers,
+#      so a longer wait would measure the client's patience rather than the failover.
 # Both systems are driven by the same client code (raft-kv-bench / raft-kv-client --target etcd
 # speak etcd's JSON gateway), so the HTTP/1.1 client costs are the same on both sides.
 #
@@ -32,6 +38,7 @@ duration="10s"
 warmup="2s"
 kills=10
 only=""
+faults="kill,stop"
 out=""
 
 die() {
@@ -47,6 +54,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) warmup="$2"; shift 2 ;;
     --kills) kills="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
+    --faults) faults="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$1' (see --help)" ;;
@@ -141,28 +149,47 @@ run_load() {
 
 # ---- 2. failover ---------------------------------------------------------------------------
 
+# The pid of SYSTEM's current leader, from the cluster script's status lines.
+leader_pid() {
+  if [[ "$1" == raftkv ]]; then
+    cluster raftkv status | grep '"role":"leader"' | grep -oE 'pid [0-9]+' | awk '{print $2}'
+  else
+    cluster etcd status | awk '$5 == "leader" {print $3}'
+  fi | head -1
+}
+
 run_failover() {
-  local system="$1" i killed summary
+  local system="$1" fault="$2" i pid summary io_timeout=300ms
   local rtos=() failed=()
   cluster "$system" start --nodes 3 >/dev/null
   for ((i = 1; i <= kills; i++)); do
     "$bin/raft-kv-client" --target "$system" --endpoints "$(endpoints "$system")" \
-      --timeout 5s loop --interval 10ms --duration 20s --until-recovered --json \
+      --timeout 20s --io-timeout "$io_timeout" \
+      loop --interval 10ms --duration 30s --until-recovered --json \
       >"$work/loop.json" 2>"$work/loop.lines" &
     local loop_pid=$!
     sleep 1
-    # raft-kv: "killed leader: node 2 (pid ...)"; etcd: "killed m2 (pid ...)".
-    killed="$(cluster "$system" kill-leader | grep -oE '(node |m)[0-9]+' | grep -oE '[0-9]+' | head -1)"
+    pid="$(leader_pid "$system")"
+    [[ -n "$pid" ]] || die "$system: no leader to fault"
+    if [[ "$fault" == kill ]]; then kill -KILL "$pid"; else kill -STOP "$pid"; fi
     wait "$loop_pid" || true
     summary="$(cat "$work/loop.json")"
     rtos+=("$(jq '.disruption_ms // empty' <<<"$summary")")
     failed+=("$(jq '.failed' <<<"$summary")")
-    echo "$system kill $i: node $killed, disruption $(jq '.disruption_ms' <<<"$summary") ms, $(jq '.failed' <<<"$summary") failed" >&2
-    cluster "$system" restart "$killed" >/dev/null
-    sleep 2  # let the restarted member catch up before the next kill
+    echo "$system $fault $i: pid $pid, disruption $(jq '.disruption_ms' <<<"$summary") ms, $(jq '.failed' <<<"$summary") failed" >&2
+    if [[ "$fault" == kill ]]; then
+      # The member whose pid file names the killed pid starts again on its data.
+      local file member
+      file="$(grep -lx "$pid" "$([[ "$system" == raftkv ]] && echo "$kv_dir" || echo "$etcd_dir")"/*.pid)"
+      member="$(basename "$file" .pid | grep -oE '[0-9]+')"
+      cluster "$system" restart "$member" >/dev/null
+    else
+      kill -CONT "$pid"
+    fi
+    sleep 3  # let the member catch up before the next fault
   done
   cluster "$system" stop >/dev/null
-  failover_rows+=("| $system | $kills | $(printf '%s\n' "${rtos[@]}" | median) | $(printf '%s\n' "${rtos[@]}" | maximum) | $(printf '%s\n' "${failed[@]}" | median) |")
+  failover_rows+=("| $system | $fault | $kills | $(printf '%s\n' "${rtos[@]}" | median) | $(printf '%s\n' "${rtos[@]}" | maximum) | $(printf '%s\n' "${failed[@]}" | median) |")
 }
 
 # ---- run and report ------------------------------------------------------------------------
@@ -177,8 +204,10 @@ if [[ "$only" != failover ]]; then
   done
 fi
 if [[ "$only" != load ]]; then
-  run_failover raftkv
-  run_failover etcd
+  for fault in ${faults//,/ }; do
+    run_failover raftkv "$fault"
+    run_failover etcd "$fault"
+  done
 fi
 
 {
@@ -192,8 +221,8 @@ fi
     echo
   fi
   if [[ ${#failover_rows[@]} -gt 0 ]]; then
-    echo "| system | leader kills (SIGKILL) | RTO median ms | RTO max ms | failed requests (median) |"
-    echo "|---|---|---|---|---|"
+    echo "| system | leader fault | faults | RTO median ms | RTO max ms | failed requests (median) |"
+    echo "|---|---|---|---|---|---|"
     printf '%s\n' "${failover_rows[@]}"
   fi
 } | tee "${out:-/dev/null}"
