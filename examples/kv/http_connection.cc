@@ -26,13 +26,37 @@ bool is_parse_error(beast::error_code error) {
 
 HttpConnection::HttpConnection(asio::ip::tcp::socket socket, Dispatch dispatch,
                                ConnectionLimits limits)
-    : stream_(std::move(socket)), dispatch_(std::move(dispatch)), limits_(limits) {}
+    : stream_(std::move(socket)),
+      dispatch_(std::move(dispatch)),
+      limits_(limits),
+      idle_timer_(stream_.get_executor()) {}
 
-void HttpConnection::start() { read_header(); }
+void HttpConnection::start() {
+  last_active_ = std::chrono::steady_clock::now();
+  arm_idle_timer(last_active_ + limits_.idle);
+  read_header();
+}
+
+void HttpConnection::arm_idle_timer(std::chrono::steady_clock::time_point when) {
+  idle_timer_.expires_at(when);
+  idle_timer_.async_wait([self = shared_from_this()](beast::error_code error) {
+    if (!error) self->on_idle_timer();
+  });
+}
+
+void HttpConnection::on_idle_timer() {
+  if (closed_) return;
+  const auto now = std::chrono::steady_clock::now();
+  const auto deadline = last_active_ + limits_.idle;
+  // A request the server is working on is bounded by the server's request timeout instead.
+  if (!dispatched_ && now >= deadline) return close();
+  arm_idle_timer(dispatched_ ? now + limits_.idle : deadline);
+}
 
 void HttpConnection::close() {
   if (closed_) return;
   closed_ = true;
+  idle_timer_.cancel();
   beast::error_code ignored;
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   stream_.close();
@@ -43,7 +67,7 @@ void HttpConnection::read_header() {
   parser_.emplace();
   parser_->body_limit(limits_.body_bytes);
   parser_->header_limit(limits_.header_bytes);
-  stream_.expires_after(limits_.idle);
+  last_active_ = std::chrono::steady_clock::now();
   beast_http::async_read_header(stream_, buffer_, *parser_,
                                 [self = shared_from_this()](beast::error_code error, std::size_t) {
                                   self->on_header(error);
@@ -78,7 +102,7 @@ void HttpConnection::on_body(beast::error_code error) {
   Request request = parser_->release();
   version_ = request.version();
   keep_alive_ = request.keep_alive();
-  stream_.expires_never();
+  dispatched_ = true;
   dispatch_(std::move(request),
             [self = shared_from_this()](Response response) { self->respond(std::move(response)); });
 }
@@ -112,7 +136,8 @@ void HttpConnection::respond(Response response) {
   response.keep_alive(keep_alive_);
   response.prepare_payload();
   response_.emplace(std::move(response));
-  stream_.expires_after(limits_.idle);
+  dispatched_ = false;
+  last_active_ = std::chrono::steady_clock::now();
   beast_http::async_write(
       stream_, *response_,
       [self = shared_from_this()](beast::error_code error, std::size_t) { self->on_write(error); });

@@ -15,6 +15,7 @@
 #include <optional>
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -57,6 +58,8 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   void on_write(boost::beast::error_code error);
   void drain_and_close();
   void drain(std::shared_ptr<std::array<char, 16384>> scratch);
+  void arm_idle_timer(std::chrono::steady_clock::time_point when);
+  void on_idle_timer();
 
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
@@ -67,6 +70,13 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
   unsigned version_ = 11;
   bool keep_alive_ = true;
   bool closed_ = false;
+  // The idle limit without a timer operation per request (Beast's per-operation expiry re-arms
+  // a timer, a handler and often a timerfd syscall for every read and write, which showed in
+  // the leader's profile under load): reads and writes only stamp their start, and one timer
+  // per connection fires once per idle period to check the stamp.
+  boost::asio::steady_timer idle_timer_;
+  std::chrono::steady_clock::time_point last_active_;
+  bool dispatched_ = false;  // The server works on a request: its own timeout applies.
 };
 
 }  // namespace raft::kv::http

@@ -7,8 +7,10 @@
 
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -199,6 +201,7 @@ class HttpApiTest : public ::testing::Test {
       HttpApiOptions http;
       http.port = http_ports_[static_cast<std::size_t>(i - 1)]->port;
       http.http_peers = http_peers;
+      http.idle_timeout = idle_timeout_;
       node.http = std::make_unique<HttpApi>(io_, *node.server, *node.machine, http);
       const Status started = node.http->start();
       ASSERT_TRUE(started.ok()) << started.to_string();
@@ -237,6 +240,7 @@ class HttpApiTest : public ::testing::Test {
     std::unique_ptr<HttpApi> http;
   };
 
+  std::chrono::milliseconds idle_timeout_{std::chrono::seconds{60}};
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   std::thread thread_;
@@ -283,6 +287,47 @@ TEST_F(HttpApiTest, PutGetDeleteOverOneKeepAliveConnection) {
   ASSERT_EQ(client.put("/v1/kv/bin", binary).result(), bhttp::status::ok);
   EXPECT_EQ(client.get("/v1/kv/bin").body(), binary);
   EXPECT_EQ(client.connects(), 1);
+}
+
+TEST_F(HttpApiTest, AnIdleConnectionIsClosedButABusyOneIsNot) {
+  idle_timeout_ = 300ms;
+  start_cluster(1);
+  ASSERT_NE(wait_for_leader(), 0U);
+  // Busy: a request every 50 ms for twice the idle limit, all on one connection.
+  Client busy{http_port(1)};
+  const auto busy_until = std::chrono::steady_clock::now() + 2 * idle_timeout_;
+  while (std::chrono::steady_clock::now() < busy_until) {
+    ASSERT_EQ(busy.get("/healthz").result(), bhttp::status::ok);
+    std::this_thread::sleep_for(50ms);  // The client's pace, not synchronization.
+  }
+  EXPECT_EQ(busy.connects(), 1);
+
+  // Idle: after one request the server closes the connection (the read sees end of stream)
+  // within the idle limit plus slack, not never.
+  asio::io_context io;
+  tcp::socket socket{io};
+  socket.connect(tcp::endpoint{asio::ip::make_address("127.0.0.1"), http_port(1)});
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+  asio::write(socket, asio::buffer(request));
+  std::string received;
+  beast::error_code end;
+  std::array<char, 4096> chunk{};
+  std::function<void()> read_more = [&] {
+    socket.async_read_some(asio::buffer(chunk), [&](beast::error_code error, std::size_t n) {
+      received.append(chunk.data(), n);
+      if (error) {
+        end = error;
+        return;
+      }
+      read_more();
+    });
+  };
+  read_more();
+  const auto started = std::chrono::steady_clock::now();
+  io.run_for(5s);
+  EXPECT_EQ(end, asio::error::eof) << end.message();
+  EXPECT_NE(received.find("200 OK"), std::string::npos) << received;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
 }
 
 TEST_F(HttpApiTest, BadKeysAreRefusedWith400) {
