@@ -222,6 +222,43 @@ TEST(Wal, InstalledSnapshotDiscardsTheLog) {
   EXPECT_EQ(wal->hard_state(), hard_state(4, 0, 50));
 }
 
+TEST(Wal, ASnapshotWrittenAsideBecomesCurrentOnlyWhenCommitted) {
+  MemoryFileSystem fs;
+  const SnapshotMeta meta{Index{3}, Term{2}, {}};
+  auto wal = open_ok(fs);
+  ASSERT_TRUE(wal->persist(sync_ready(hard_state(2, 1, 3), make_entries(2, 1, 5))).ok());
+  ASSERT_TRUE(wal->write_snapshot_aside(meta, bytes_of("state at 3")).ok());
+  // Written and synced aside, but not current: a crash now leaves the log as it was.
+  EXPECT_EQ(wal->snapshot_meta().index, Index{0});
+  const auto names = *fs.list();
+  EXPECT_EQ(std::count(names.begin(), names.end(), "snapshot"), 0);
+  EXPECT_EQ(std::count(names.begin(), names.end(), "snapshot.tmp"), 1);
+  Result<bool> committed = wal->commit_snapshot(meta, bytes_of("state at 3").size());
+  ASSERT_TRUE(committed.ok() && *committed);
+  EXPECT_EQ(wal->snapshot_meta(), meta);
+  EXPECT_EQ(open_ok(fs)->snapshot_data()->as_string(), "state at 3");
+}
+
+TEST(Wal, ASnapshotWrittenAsideIsDroppedWhenTheLeadersNewerOneWasInstalledMeanwhile) {
+  MemoryFileSystem fs;
+  auto wal = open_ok(fs);
+  ASSERT_TRUE(wal->persist(sync_ready(hard_state(2, 1, 3), make_entries(2, 1, 5))).ok());
+  const SnapshotMeta ours{Index{3}, Term{2}, {}};
+  ASSERT_TRUE(wal->write_snapshot_aside(ours, bytes_of("ours at 3")).ok());
+  // Meanwhile the leader's snapshot at 50 arrives and is installed.
+  Ready install;
+  install.snapshot_chunks.push_back({Index{50}, Term{4}, 0, Payload{std::string_view{"leader"}}});
+  install.snapshot_to_install = SnapshotMeta{Index{50}, Term{4}, {}};
+  install.hard_state = hard_state(4, 0, 50);
+  install.must_sync = true;
+  ASSERT_TRUE(wal->persist(install).ok());
+  Result<bool> committed = wal->commit_snapshot(ours, bytes_of("ours at 3").size());
+  ASSERT_TRUE(committed.ok());
+  EXPECT_FALSE(*committed);
+  EXPECT_EQ(wal->snapshot_meta().index, Index{50});
+  EXPECT_EQ(open_ok(fs)->snapshot_data()->as_string(), "leader");
+}
+
 TEST(Wal, TornTailIsCutAndReported) {
   MemoryFileSystem fs;
   std::string segment;

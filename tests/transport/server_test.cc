@@ -261,7 +261,8 @@ TEST_F(ServerTest, ARestartedServerRebuildsItsStateFromTheLogAndTheSnapshot) {
   start(1, opts);
   ASSERT_NE(wait_for_leader(), 0U);
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(propose(1, fmt::format("v{}", i)).ok());
-  EXPECT_GE(servers_[1]->metrics().snapshots_taken, 1U);
+  // Snapshots are written on the server's snapshot thread and become current afterwards.
+  ASSERT_TRUE(run_until(io_, [&] { return servers_[1]->metrics().snapshots_taken >= 1; }));
   const std::vector<std::string> before = machines_[1]->items;
   stop(1);
 
@@ -335,6 +336,7 @@ TEST_F(ServerTest, ASnapshotTheStateMachineCannotReadStopsTheServerFromStarting)
   start(1, opts);
   ASSERT_NE(wait_for_leader(), 0U);
   for (int i = 0; i < 4; ++i) ASSERT_TRUE(propose(1, fmt::format("v{}", i)).ok());
+  ASSERT_TRUE(run_until(io_, [&] { return servers_[1]->metrics().snapshots_taken >= 1; }));
   stop(1);
 
   // A state machine that refuses the snapshot's bytes (as after a format change it cannot read).

@@ -125,6 +125,9 @@ void Server::Impl::stop() {
   stopped_ = true;
   fail_all(Status{ErrorCode::kStopped, "the server is shutting down"});
   const bool failed = !health_.ok();
+  // A snapshot being written finishes first: the log must not go away under it. Its answer,
+  // posted to the io_context, is ignored (alive_ below).
+  snapshot_thread_.join();
   run_completions();
   if (!failed) {
     if (Status synced = wal_->sync(); !synced.ok()) log(fmt::format("final sync: {}", synced));
@@ -224,23 +227,44 @@ void Server::Impl::apply(const std::vector<Entry>& committed) {
 
 void Server::Impl::maybe_snapshot() {
   const std::uint64_t every = options_.snapshot_every;
-  if (every == 0 || stopped_ || applied_ <= last_snapshot_ ||
+  if (every == 0 || stopped_ || snapshot_writing_ || applied_ <= last_snapshot_ ||
       Index::distance(last_snapshot_, applied_) < every) {
     return;
   }
   // The application's side of thesis §5.1: the state at the applied index, stored with its
-  // metadata, then the core may compact the log behind it.
+  // metadata, then the core may compact the log behind it. The state is taken here, between
+  // applies; writing and syncing it (the slow part, proportional to the state) happens on the
+  // snapshot thread while the node goes on, and only the rename comes back to this thread.
   const Result<SnapshotMeta> meta = node_->snapshot_meta(applied_);
   if (!meta.ok()) return;  // E.g. a snapshot from the leader is being installed: later.
-  const std::vector<std::byte> data = state_machine_.snapshot();
-  if (Status saved = wal_->save_snapshot(*meta, data); !saved.ok()) {
-    fail_storage(saved);
+  auto data = std::make_shared<const std::vector<std::byte>>(state_machine_.snapshot());
+  snapshot_writing_ = true;
+  boost::asio::post(snapshot_thread_, [this, meta = *meta, data, alive = alive_] {
+    Status written = wal_->write_snapshot_aside(meta, *data);
+    boost::asio::post(io_, [this, meta, size = data->size(), written = std::move(written), alive] {
+      if (*alive) on_snapshot_written(meta, size, written);
+    });
+  });
+}
+
+void Server::Impl::on_snapshot_written(const SnapshotMeta& meta, std::uint64_t size,
+                                       const Status& written) {
+  snapshot_writing_ = false;
+  if (stopped_) return;
+  if (!written.ok()) {
+    fail_storage(written);
     return;
   }
-  last_snapshot_ = applied_;
+  Result<bool> committed = wal_->commit_snapshot(meta, size);
+  if (!committed.ok()) {
+    fail_storage(committed.status());
+    return;
+  }
+  if (!*committed) return;  // The leader's snapshot, installed meanwhile, is newer.
+  last_snapshot_ = meta.index;
   ++metrics_.snapshots_taken;
-  if (Status taken = node_->snapshot_taken(applied_); !taken.ok()) {
-    log(fmt::format("snapshot at {}: {}", applied_.value(), taken));
+  if (Status taken = node_->snapshot_taken(meta.index); !taken.ok()) {
+    log(fmt::format("snapshot at {}: {}", meta.index.value(), taken));
   }
   schedule_drain();  // The next Ready carries compact_to.
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "raft/node.h"
 #include "raft/storage/posix_file_system.h"
@@ -72,6 +73,7 @@ class Server::Impl {
   bool install_snapshot(const SnapshotMeta& meta);
   void apply(const std::vector<Entry>& committed);
   void maybe_snapshot();
+  void on_snapshot_written(const SnapshotMeta& meta, std::uint64_t size, const Status& written);
   void on_event(const Event& event);
   bool fail_storage(const Status& status);
   void arm_timer();
@@ -121,6 +123,16 @@ class Server::Impl {
 
   ServerMetrics metrics_;
   std::uint64_t rejected_messages_ = 0;
+
+  // Writes snapshots aside (storage::Wal::write_snapshot_aside), one at a time.
+  boost::asio::thread_pool snapshot_thread_{1};
+  bool snapshot_writing_ = false;
+  // False once the Impl is gone: a snapshot's answer posted to the io_context after that is
+  // dropped instead of touching a destroyed server.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+
+ public:
+  ~Impl() { *alive_ = false; }
 };
 
 }  // namespace raft::transport

@@ -698,27 +698,42 @@ Status Wal::compact(Index index) {
 
 Status Wal::save_snapshot(const SnapshotMeta& meta, std::span<const std::byte> data) {
   if (Status s = check_usable(); !s.ok()) return s;
-  RAFT_ASSERT(meta.index >= snapshot_meta_.index);
-  RAFT_ASSERT(meta.index >= first_index_.prev() && meta.index <= last_index());
-  RAFT_ASSERT(term(meta.index).ok() && *term(meta.index) == meta.term);
-  // Write aside, sync, rename over the old one, sync the directory: a crash
-  // leaves either the old snapshot or the new one, never a mix.
+  if (Status s = write_snapshot_aside(meta, data); !s.ok()) return fail(std::move(s));
+  Result<bool> committed = commit_snapshot(meta, data.size());
+  if (!committed.ok()) return committed.status();
+  RAFT_ASSERT_MSG(*committed, "save_snapshot: a newer snapshot is already current");
+  return {};
+}
+
+Status Wal::write_snapshot_aside(const SnapshotMeta& meta, std::span<const std::byte> data) const {
+  // Only the file system and this file's name: no member the log's other calls change, so
+  // this may run on another thread while the log is in use (Wal's class comment).
   auto file = fs_.open(kSnapshotTmpName, OpenMode::kTruncate);
-  if (!file.ok()) return fail(file.status());
-  if (Status s = (*file)->append(data); !s.ok()) return fail(std::move(s));
+  if (!file.ok()) return file.status();
+  if (Status s = (*file)->append(data); !s.ok()) return s;
   if (Status s = (*file)->append(encode_snapshot_footer(meta, data.size(), crc32c(data)));
       !s.ok()) {
-    return fail(std::move(s));
+    return s;
   }
-  if (Status s = (*file)->sync(); !s.ok()) return fail(std::move(s));
+  return (*file)->sync();
+}
+
+Result<bool> Wal::commit_snapshot(const SnapshotMeta& meta, std::uint64_t size) {
+  if (Status s = check_usable(); !s.ok()) return s;
+  // A snapshot installed from the leader while this one was written supersedes it.
+  if (meta.index < snapshot_meta_.index) return false;
+  RAFT_ASSERT(meta.index >= first_index_.prev() && meta.index <= last_index());
+  RAFT_ASSERT(term(meta.index).ok() && *term(meta.index) == meta.term);
+  // Written aside and synced; now rename over the old one and sync the directory: a crash
+  // leaves either the old snapshot or the new one, never a mix.
   if (Status s = fs_.rename(kSnapshotTmpName, kSnapshotName); !s.ok()) return fail(std::move(s));
   if (Status s = fs_.sync_dir(); !s.ok()) return fail(std::move(s));
   auto current = fs_.open(kSnapshotName, OpenMode::kRead);
   if (!current.ok()) return fail(current.status());
   snapshot_file_ = std::move(*current);
   snapshot_meta_ = meta;
-  snapshot_size_ = data.size();
-  return {};
+  snapshot_size_ = size;
+  return true;
 }
 
 Status Wal::write_snapshot_chunk(const SnapshotChunk& chunk) {

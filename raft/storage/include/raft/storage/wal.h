@@ -102,6 +102,19 @@ class Wal final : public LogReader {
   /// rename, fsync of the directory) as the current one. Entries are kept.
   /// Preconditions as MemoryLog::save_snapshot.
   [[nodiscard]] Status save_snapshot(const SnapshotMeta& meta, std::span<const std::byte> data);
+  /// save_snapshot() in two steps, so that the slow one (writing and syncing a large state)
+  /// can run on another thread while the log serves the node:
+  ///  1. write_snapshot_aside() writes the snapshot to a temporary file and syncs it. It
+  ///     touches nothing else of the log, so it may run concurrently with any other call but
+  ///     another write_snapshot_aside() or save_snapshot(), and needs a FileSystem that allows
+  ///     calls from two threads (PosixFileSystem does). A failure leaves the log as it was.
+  ///  2. commit_snapshot(), on the log's own thread, makes it current (rename, directory
+  ///     sync). False (and nothing changed) when a snapshot past `meta.index` became
+  ///     current meanwhile (installed from the leader): the one written aside is dropped.
+  ///     Preconditions then as save_snapshot; `size` is the data's size in bytes.
+  [[nodiscard]] Status write_snapshot_aside(const SnapshotMeta& meta,
+                                            std::span<const std::byte> data) const;
+  [[nodiscard]] Result<bool> commit_snapshot(const SnapshotMeta& meta, std::uint64_t size);
   /// Writes one received chunk to the pending snapshot (Ready step 1a).
   [[nodiscard]] Status write_snapshot_chunk(const SnapshotChunk& chunk);
   /// Makes the pending snapshot current, durably, and discards the whole log (step 1b).
