@@ -34,6 +34,7 @@
 #include "kv_command.h"
 #include "kv_state_machine.h"
 #include "raft/transport/server.h"
+#include "support/reserved_port.h"
 
 namespace raft::kv {
 namespace {
@@ -46,19 +47,7 @@ using namespace std::chrono_literals;
 
 constexpr auto kDeadline = 20s;
 using Response = bhttp::response<bhttp::string_body>;
-
-/// Holds a port: bound (SO_REUSEADDR) but not listening, so no other process takes it before
-/// the listener that binds beside it (the servers need every member's port up front).
-struct ReservedPort {
-  explicit ReservedPort(asio::io_context& io) : socket(io) {
-    socket.open(tcp::v4());
-    socket.set_option(tcp::socket::reuse_address(true));
-    socket.bind(tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0});
-    port = socket.local_endpoint().port();
-  }
-  tcp::socket socket;
-  std::uint16_t port = 0;
-};
+using test_support::ReservedPort;
 
 /// A keep-alive HTTP/1.1 client: one connection, reused for every request.
 class Client {

@@ -19,17 +19,18 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include "client.h"
+#include "support/reserved_port.h"
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -45,12 +46,6 @@ constexpr int kNodes = 3;
 /// [1 s, 2 s)), so 3 s bounds even the slow path; the fast path takes tens of milliseconds.
 constexpr auto kRecoveryBound = 3s;
 
-std::uint16_t free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor acceptor(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return acceptor.local_endpoint().port();
-}
-
 /// The three processes and how to (re)start each.
 class Cluster {
  public:
@@ -60,8 +55,12 @@ class Cluster {
     std::string peers;
     std::string http_peers;
     for (int id = 1; id <= kNodes; ++id) {
-      raft_ports_[id] = free_port();
-      http_ports_[id] = free_port();
+      // Held (bound, not listening) for the whole test: no other test takes them, and each
+      // raft-kv binds beside the reservation (SO_REUSEADDR), also after its restart.
+      reserved_.push_back(std::make_unique<test_support::ReservedPort>(io_));
+      raft_ports_[id] = reserved_.back()->port;
+      reserved_.push_back(std::make_unique<test_support::ReservedPort>(io_));
+      http_ports_[id] = reserved_.back()->port;
       peers += fmt::format("{}{}=127.0.0.1:{}", id == 1 ? "" : ",", id, raft_ports_[id]);
       http_peers += fmt::format("{}{}=127.0.0.1:{}", id == 1 ? "" : ",", id, http_ports_[id]);
     }
@@ -129,6 +128,8 @@ class Cluster {
   }
 
  private:
+  boost::asio::io_context io_;
+  std::vector<std::unique_ptr<test_support::ReservedPort>> reserved_;
   std::filesystem::path dir_;
   std::string peers_;
   std::string http_peers_;

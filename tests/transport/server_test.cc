@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "support/gtest_printers.h"
+#include "support/reserved_port.h"
 
 namespace raft::transport {
 namespace {
@@ -27,6 +28,7 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using namespace std::chrono_literals;
+using test_support::ReservedPort;
 
 constexpr auto kDeadline = 20s;
 
@@ -69,19 +71,6 @@ class ListMachine final : public StateMachine {
   }
   std::vector<std::string> items;
   int restores = 0;
-};
-
-/// Holds a port for a member: bound (SO_REUSEADDR) but not listening, so no other process takes
-/// it before the server's listener binds beside it.
-struct ReservedPort {
-  explicit ReservedPort(asio::io_context& io) : socket(io) {
-    socket.open(tcp::v4());
-    socket.set_option(tcp::socket::reuse_address(true));
-    socket.bind(tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0});
-    port = socket.local_endpoint().port();
-  }
-  tcp::socket socket;
-  std::uint16_t port = 0;
 };
 
 class ServerTest : public ::testing::Test {

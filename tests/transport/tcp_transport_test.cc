@@ -37,6 +37,7 @@
 #include "raft/message.h"
 #include "raft/prng.h"
 #include "support/gtest_printers.h"
+#include "support/reserved_port.h"
 #include "transport/random_message.h"
 
 namespace raft::transport {
@@ -70,20 +71,8 @@ bool run_until(asio::io_context& io, const std::function<bool()>& done) {
   return done();
 }
 
-/// Holds a port that nothing listens on: a socket bound to it (with SO_REUSEADDR) but not
-/// listening, so connects to it are refused (RST), and no other bind, in this process or another
-/// test running in parallel, can take the port, until the test starts a transport there (its
-/// listener also sets SO_REUSEADDR; Linux lets it bind beside a socket that does not listen).
-struct ClosedPort {
-  explicit ClosedPort(asio::io_context& io) : socket(io) {
-    socket.open(tcp::v4());
-    socket.set_option(tcp::socket::reuse_address(true));
-    socket.bind(tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0});
-    port = socket.local_endpoint().port();
-  }
-  tcp::socket socket;
-  std::uint16_t port = 0;
-};
+/// A port that refuses connections until a transport listens on it (support/reserved_port.h).
+using ClosedPort = test_support::ReservedPort;
 
 /// One node: a transport and what it saw.
 struct Node {
