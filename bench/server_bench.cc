@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The server runtime without HTTP: three raft::transport::Servers in one process, on one
 // io_context (so one core does all of the Raft work of the three), talking TCP on 127.0.0.1
-// with their WALs under $TMPDIR. The commands are 256 bytes; `outstanding` proposals are kept
-// in flight (a closed loop, as that many clients would). Reported: throughput
+// with their WALs under $TMPDIR. The commands are 256 bytes; `outstanding` proposals (1, 16, 64
+// or 256) are kept in flight (a closed loop, as that many clients would). Reported: throughput
 // (items_per_second, in commands) and the median and 99th percentile commit latency.
+//
+// threads:1 puts each follower on a thread of its own (as separate processes would be) and
+// leaves the leader with the clients on the benchmark's thread: NuRaft's raft_bench shape
+// (issue 5's reference: 3 nodes on loopback, 256-byte payloads, 64 client threads).
 //
 // This is the floor under raft-kv's numbers: what the HTTP layer and the process boundaries
 // add is measured by raft-kv-bench (bench/README.md).
@@ -16,11 +20,14 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <fmt/format.h>
 
 #include "raft/transport/server.h"
@@ -49,8 +56,12 @@ std::uint16_t free_port(asio::io_context& io) {
   return acceptor.local_endpoint().port();
 }
 
+/// Three servers. Shared: all on one io_context, run by the benchmark's thread (one core does
+/// all of the Raft work). Otherwise each follower runs on an io_context and a thread of its
+/// own, as separate processes would, and only the leader shares the benchmark's thread with the
+/// clients (NuRaft's raft_bench shape: client threads inside the leader's process).
 struct Cluster {
-  explicit Cluster(bool fsync) {
+  Cluster(bool fsync, bool shared) {
     const char* tmp = std::getenv("TMPDIR");
     dir = std::filesystem::path(tmp != nullptr ? tmp : "/tmp") /
           fmt::format("raftsim-server-bench-{}", ::getpid());
@@ -71,11 +82,18 @@ struct Cluster {
       options.raft.election_timeout_max = 1000ms;
       // Node 1 campaigns first and leads for the whole run.
       if (id != 1) options.raft.priority = 0;
-      auto server = Server::open(io, options, machines[id - 1]);
+      asio::io_context& home = shared || id == 1 ? io : follower_io[id - 2];
+      auto server = Server::open(home, options, machines[id - 1]);
       if (!server.ok()) throw std::runtime_error(server.status().to_string());
       servers.push_back(std::move(*server));
       if (auto started = servers.back()->start(); !started.ok()) {
         throw std::runtime_error(started.to_string());
+      }
+    }
+    if (!shared) {
+      for (std::size_t i = 0; i < follower_io.size(); ++i) {
+        follower_work.emplace_back(follower_io[i].get_executor());
+        follower_threads.emplace_back([this, i] { follower_io[i].run(); });
       }
     }
     const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -85,12 +103,24 @@ struct Cluster {
     }
   }
   ~Cluster() {
-    for (auto& server : servers) server->stop();
+    servers[0]->stop();
+    if (follower_threads.empty()) {
+      for (auto& server : servers) server->stop();
+    } else {
+      for (std::size_t i = 1; i < servers.size(); ++i) {
+        asio::post(follower_io[i - 1], [server = servers[i].get()] { server->stop(); });
+      }
+      follower_work.clear();
+      for (std::thread& thread : follower_threads) thread.join();
+    }
     io.poll();
     servers.clear();
     std::filesystem::remove_all(dir);
   }
   asio::io_context io;
+  std::array<asio::io_context, 2> follower_io;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> follower_work;
+  std::vector<std::thread> follower_threads;
   std::filesystem::path dir;
   std::array<CountingMachine, 3> machines;
   std::vector<std::unique_ptr<Server>> servers;
@@ -99,7 +129,8 @@ struct Cluster {
 void BM_ServerCommit(benchmark::State& state) {
   const bool fsync = state.range(0) != 0;
   const auto outstanding = static_cast<std::size_t>(state.range(1));
-  Cluster cluster(fsync);
+  const bool shared = state.range(2) == 0;
+  Cluster cluster(fsync, shared);
   Server& leader = *cluster.servers[0];
   const raft::Payload command{std::string(256, 'x')};
   std::vector<double> latencies_us;
@@ -145,8 +176,10 @@ void BM_ServerCommit(benchmark::State& state) {
       static_cast<double>(leader.metrics().fsyncs) / static_cast<double>(latencies_us.size());
 }
 BENCHMARK(BM_ServerCommit)
-    ->ArgNames({"fsync", "outstanding"})
-    ->ArgsProduct({{0, 1}, {1, 16, 256}})
+    ->ArgNames({"fsync", "outstanding", "threads"})
+    ->ArgsProduct({{0, 1}, {1, 16, 64, 256}, {0}})
+    ->Args({0, 64, 1})
+    ->Args({1, 64, 1})
     ->MinTime(2.0)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
