@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -293,6 +294,25 @@ TEST_F(ServerTest, StoppingAnswersEveryPendingRequestAndRefusesNewOnes) {
   EXPECT_EQ(after_stop.status().code(), ErrorCode::kStopped);
   EXPECT_EQ(read(1).code(), ErrorCode::kStopped);
   EXPECT_EQ(servers_[1]->status().health.code(), ErrorCode::kStopped);
+}
+
+TEST_F(ServerTest, DestroyingAServerWithWorkStillQueuedOnTheIoContextIsSafe) {
+  // The io_context outlives the server: the drain a proposal queued, and the timer, must not
+  // run on a destroyed server (ASan catches it in the asan-ubsan build).
+  make_cluster(1);
+  start(1);
+  ASSERT_NE(wait_for_leader(), 0U);
+  std::optional<Result<ProposeResult>> outcome;
+  servers_[1]->propose(Payload{std::string_view{"last"}},
+                       [&](Result<ProposeResult> result) { outcome.emplace(std::move(result)); });
+  std::future<Result<ProposeResult>> posted = servers_[1]->propose_async(Payload{"posted"});
+  servers_[1].reset();  // Stops it (answering the pending proposal), then destroys it.
+  ASSERT_TRUE(outcome.has_value());
+  EXPECT_EQ(outcome->status().code(), ErrorCode::kCommitUnknown);
+  io_.restart();
+  io_.run_for(50ms);  // Runs what was queued: the drain, the posted proposal.
+  ASSERT_EQ(posted.wait_for(0s), std::future_status::ready);
+  EXPECT_EQ(posted.get().status().code(), ErrorCode::kStopped);
 }
 
 TEST_F(ServerTest, BadOptionsAreRefusedNamingTheField) {

@@ -146,7 +146,10 @@ void Server::Impl::schedule_drain() {
   // fsync (group commit).
   if (drain_scheduled_ || stopped_) return;
   drain_scheduled_ = true;
-  boost::asio::post(io_, [this] {
+  // The io_context may outlive the server: a drain still queued when it is destroyed must not
+  // run (alive_).
+  boost::asio::post(io_, [this, alive = alive_] {
+    if (!*alive) return;
     drain_scheduled_ = false;
     drain();
   });
@@ -314,8 +317,9 @@ void Server::Impl::arm_timer() {
   timer_armed_ = true;
   timer_when_ = when;
   timer_.expires_at(when);
-  timer_.async_wait([this](const boost::system::error_code& error) {
-    if (error == boost::asio::error::operation_aborted) return;  // Re-armed or stopped.
+  timer_.async_wait([this, alive = alive_](const boost::system::error_code& error) {
+    // Re-armed or stopped; or expired and queued just before the server was destroyed.
+    if (error == boost::asio::error::operation_aborted || !*alive) return;
     timer_armed_ = false;
     if (stopped_) return;
     node_->tick(now());
@@ -350,7 +354,12 @@ Status Server::transfer_leadership(NodeId target) { return impl_->transfer_leade
 std::future<Result<ProposeResult>> Server::propose_async(Payload command) {
   auto promise = std::make_shared<std::promise<Result<ProposeResult>>>();
   std::future<Result<ProposeResult>> future = promise->get_future();
-  boost::asio::post(impl_->io(), [impl = impl_.get(), promise, command = std::move(command)] {
+  boost::asio::post(impl_->io(), [impl = impl_.get(), alive = impl_->alive(), promise,
+                                  command = std::move(command)] {
+    if (!*alive) {
+      promise->set_value(Status{ErrorCode::kStopped, "the server was destroyed"});
+      return;
+    }
     impl->propose(command, [promise](Result<ProposeResult> result) {
       promise->set_value(std::move(result));
     });
@@ -361,7 +370,11 @@ std::future<Result<ProposeResult>> Server::propose_async(Payload command) {
 std::future<Status> Server::read_async() {
   auto promise = std::make_shared<std::promise<Status>>();
   std::future<Status> future = promise->get_future();
-  boost::asio::post(impl_->io(), [impl = impl_.get(), promise] {
+  boost::asio::post(impl_->io(), [impl = impl_.get(), alive = impl_->alive(), promise] {
+    if (!*alive) {
+      promise->set_value(Status{ErrorCode::kStopped, "the server was destroyed"});
+      return;
+    }
     impl->read([promise](Status status) { promise->set_value(std::move(status)); });
   });
   return future;

@@ -44,6 +44,8 @@ class Server::Impl {
   [[nodiscard]] const Node& node() const noexcept { return *node_; }
   [[nodiscard]] const TcpTransport& transport() const noexcept { return *transport_; }
   [[nodiscard]] boost::asio::io_context& io() noexcept { return io_; }
+  /// False once this Impl is destroyed: handlers posted to the io_context check it first.
+  [[nodiscard]] std::shared_ptr<bool> alive() const { return alive_; }
   void set_log_handler(std::function<void(std::string_view)> handler);
 
  private:
@@ -127,8 +129,8 @@ class Server::Impl {
   // Writes snapshots aside (storage::Wal::write_snapshot_aside), one at a time.
   boost::asio::thread_pool snapshot_thread_{1};
   bool snapshot_writing_ = false;
-  // False once the Impl is gone: a snapshot's answer posted to the io_context after that is
-  // dropped instead of touching a destroyed server.
+  // False once the Impl is gone: a drain, a snapshot's answer or a cross-thread call posted to
+  // the io_context before that is dropped instead of touching a destroyed server.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 
  public:
