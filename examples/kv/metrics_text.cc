@@ -85,6 +85,8 @@ std::string render_metrics(const MetricsSnapshot& metrics) {
   w.counter("raft_reads_total", "Linearizable reads submitted.", server.reads);
   w.counter("raft_reads_failed_total", "Linearizable reads answered with an error.",
             server.reads_failed);
+  w.counter("raft_messages_rejected_total", "Received Raft messages the node refused.",
+            server.messages_rejected);
   w.counter("raft_readies_total", "Ready batches handled.", server.readies);
   w.counter("raft_entries_applied_total", "Committed entries applied.", server.entries_applied);
   w.counter("raft_snapshots_taken_total", "Local snapshots of the state machine.",

@@ -95,7 +95,7 @@ Status Server::Impl::open() {
     if (stopped_) return;
     node_->tick(now());
     if (const Status stepped = node_->step(std::move(message)); !stepped.ok()) {
-      ++rejected_messages_;
+      ++metrics_.messages_rejected;
     }
     schedule_drain();
   });

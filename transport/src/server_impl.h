@@ -124,7 +124,6 @@ class Server::Impl {
   std::vector<std::function<void()>> completions_;
 
   ServerMetrics metrics_;
-  std::uint64_t rejected_messages_ = 0;
 
   // Writes snapshots aside (storage::Wal::write_snapshot_aside), one at a time.
   boost::asio::thread_pool snapshot_thread_{1};

@@ -55,10 +55,8 @@ void Server::Impl::propose(Payload command, ProposeHandler done) {
   const std::uint64_t serial = ++next_serial_;
   // An index can come back only after the entry there was replaced, which fails the old
   // proposal first (complete_proposal) or on the step-down before it (on_event).
-  auto [it, inserted] = proposals_.insert_or_assign(
-      *index, PendingProposal{serial, node_->term(), started, std::move(done)});
-  (void)it;
-  (void)inserted;
+  proposals_.insert_or_assign(*index,
+                              PendingProposal{serial, node_->term(), started, std::move(done)});
   deadlines_.push_back(Deadline{started + options_.request_timeout, false, index->value(), serial});
   schedule_drain();
 }

@@ -141,6 +141,7 @@ struct ServerMetrics {
   std::uint64_t proposals_failed = 0;    ///< Answered with an error.
   std::uint64_t reads = 0;               ///< read() calls.
   std::uint64_t reads_failed = 0;        ///< Answered with an error.
+  std::uint64_t messages_rejected = 0;   ///< Received messages Node::step() refused.
   std::uint64_t readies = 0;             ///< Readys handled.
   std::uint64_t fsyncs = 0;              ///< Log syncs.
   std::uint64_t entries_applied = 0;     ///< Committed entries applied to the state machine.
